@@ -1,0 +1,60 @@
+"""What the compiler hands the runtime: SPIR-V plus everything needed to bind and launch it.
+
+Launch ABI (the runtime and the generated code both follow it):
+
+* Push constants start with a 32-byte header: ``group_offset: uvec3`` at offset 0 and ``num_groups: uvec3``
+  at offset 16. ``global_id() = (WorkgroupId + group_offset) * workgroup + LocalInvocationId`` and
+  ``group_id() = WorkgroupId + group_offset``, so the runtime may split a grid that exceeds
+  ``maxComputeWorkGroupCount`` into several dispatches; ``num_groups()`` is the whole launch's count.
+* Each scalar parameter and each buffer's shape (``ndim`` i32 words) follows in the push constants at the
+  offsets recorded here; ``push_constant_size`` is the total, a multiple of 4.
+* Each buffer parameter is a storage buffer (a struct holding a runtime array of the element type) in
+  descriptor set 0 at ``binding``, in parameter order; module-level ``# legionella: binding`` globals use
+  their declared set and binding and appear in ``globals``.
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One kernel parameter.
+
+    ``kind`` is ``"buffer"`` or ``"scalar"``; ``type`` the lang type (``BufferType`` or ``ScalarType``).
+    Buffers: ``binding`` (set 0), ``shape_offset`` (push-constant byte offset of the shape words),
+    ``writes`` (False when the kernel provably never stores to it, so it may be bound read-only).
+    Scalars: ``offset`` (push-constant byte offset).
+    """
+    name: str
+    kind: str
+    type: object
+    binding: int = -1
+    shape_offset: int = -1
+    offset: int = -1
+    writes: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalBinding:
+    """A ``# legionella: binding set=S binding=B`` declaration a kernel uses."""
+    name: str
+    module: str
+    set: int
+    binding: int
+    type: object
+    shape_offset: int = -1
+    writes: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledKernel:
+    """The result of compiling one kernel for one :class:`~legionella.compiler.target.Target`."""
+    name: str
+    spirv: bytes
+    entry_point: str
+    workgroup: tuple  # always 3 ints
+    params: tuple  # of Param, in signature order
+    push_constant_size: int
+    globals: tuple = ()  # of GlobalBinding
+    shared_memory: int = 0  # bytes of workgroup memory the kernel declares
+
+    HEADER_SIZE = 32

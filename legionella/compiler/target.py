@@ -1,0 +1,32 @@
+"""What the compiler may assume about the device it compiles for.
+
+The runtime builds a :class:`Target` from the Vulkan device's properties and features; the compiler
+never talks to Vulkan. ``Target()`` is a conservative Vulkan 1.1 device (lavapipe-like), used when
+no device is involved (``kernel.spirv()`` without a device, ``legionella build --generic``).
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Device capabilities relevant to code generation. Frozen: it is part of cache keys."""
+    spirv_version: tuple = (1, 3)
+    float16: bool = False
+    float64: bool = False
+    int64: bool = False
+    int16: bool = False
+    int8: bool = False
+    float32_atomic_add: bool = False
+    float32_atomic_add_shared: bool = False
+    int64_atomics: bool = False
+    subgroup_size: int = 32
+    subgroup_operations: frozenset = frozenset()  # of "basic", "vote", "arithmetic", "ballot", "shuffle"
+    max_shared_memory: int = 16384
+    max_workgroup_invocations: int = 128
+    max_workgroup_size: tuple = (128, 128, 64)
+    max_push_constants: int = 128
+    vendor: str = "generic"  # "nvidia", "amd", "intel", "llvmpipe", ...
+
+    def key(self):
+        """A stable string for cache keys."""
+        return repr(dataclasses.astuple(self))

@@ -1,0 +1,130 @@
+"""The kernel stub: the seam between the importer (which makes it) and the runtime (which launches it).
+
+A :class:`Kernel` wraps the plain Python function with a stable id, a snapshot of its source and the
+marker's options. Compilation (``legionella.compiler``) and launching (``legionella.runtime``) are
+imported lazily, so importing a module full of kernels costs no Vulkan and no codegen.
+
+>>> @kernel(workgroup=(64,))
+... def double(a: Buffer[f32]):
+...     a[global_id().x] *= 2.0
+>>> double.id  # doctest: +ELLIPSIS
+'...:double#...'
+"""
+import hashlib
+import inspect
+import textwrap
+
+KERNEL_OPTIONS = ("workgroup",)
+
+
+def kernel_id(module, qualname, source, options):
+    """``module:qualname#hash``, the hash over the definition's source and sorted marker options."""
+    digest = hashlib.sha256()
+    digest.update(source.encode())
+    digest.update(repr(sorted(options.items())).encode())
+    return f"{module}:{qualname}#{digest.hexdigest()[:16]}"
+
+
+def normalize_workgroup(value, where):
+    """Check a ``workgroup=`` option and return it as a tuple of 1 to 3 positive ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if (not isinstance(value, tuple) or not 1 <= len(value) <= 3
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        raise ValueError(f"{where}: workgroup must be a tuple of 1 to 3 positive ints, like workgroup=(256,); "
+                         f"got {value!r}")
+    return value
+
+
+class Kernel:
+    """A compute kernel: launch it with ``kernel[grid](*args)``, run it on the host with
+    ``kernel.emulate[grid](*args)``, inspect it with ``kernel.spirv()`` and ``kernel.disassemble()``.
+    """
+
+    def __init__(self, py_func, *, source, options=None, filename=None, lineno=None, module=None,
+                 qualname=None):
+        self.py_func = py_func
+        self.source = source
+        self.options = dict(options or {})
+        self.filename = filename or py_func.__code__.co_filename
+        self.lineno = lineno or py_func.__code__.co_firstlineno
+        self.module = module or py_func.__module__
+        self.qualname = qualname or py_func.__qualname__
+        self.__name__ = py_func.__name__
+        self.__doc__ = py_func.__doc__
+        self.__wrapped__ = py_func
+        if "workgroup" in self.options:
+            self.options["workgroup"] = normalize_workgroup(self.options["workgroup"],
+                                                            f"{self.filename}:{self.lineno}")
+        self.id = kernel_id(self.module, self.qualname, self.source, self.options)
+
+    @property
+    def workgroup(self):
+        """The workgroup size the marker asked for, or None to let the compiler choose."""
+        return self.options.get("workgroup")
+
+    def __getitem__(self, grid):
+        from . import runtime
+        return runtime.Launch(self, grid)
+
+    @property
+    def emulate(self):
+        """``kernel.emulate[grid](*args)`` runs the Python function over the grid on numpy arrays."""
+        from . import compiler
+        return compiler.Emulation(self)
+
+    def compile(self, target=None):
+        """The :class:`~legionella.compiler.artifact.CompiledKernel` for ``target`` (default: the current
+        device's, or a generic Vulkan 1.1 target when no device has been opened)."""
+        from . import compiler
+        if target is None:
+            target = _current_target()
+        return compiler.compile_kernel(self, target)
+
+    def spirv(self, target=None):
+        """The SPIR-V binary, as bytes."""
+        return self.compile(target).spirv
+
+    def disassemble(self, target=None):
+        """The SPIR-V as text close to ``spirv-dis`` (no spirv-tools needed)."""
+        from . import spirv
+        return spirv.disassemble(self.spirv(target))
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"kernel {self.__name__!r} is launched with a grid: {self.__name__}[n](...) "
+                        f"on the device, or {self.__name__}.emulate[n](...) on the host; "
+                        f"{self.__name__}.py_func(...) calls the plain Python function")
+
+    def __repr__(self):
+        return f"<legionella.Kernel {self.id}>"
+
+
+def _current_target():
+    import sys
+    runtime = sys.modules.get("legionella.runtime")
+    if runtime is not None and runtime.has_current_device():
+        return runtime.device().target
+    from .compiler.target import Target
+    return Target()
+
+
+def kernel(fn=None, *, workgroup=None):
+    """Decorator form of the ``# legionella: kernel`` marker, for notebooks and code without the hook.
+
+    >>> @kernel
+    ... def fill(a: Buffer[f32], v: f32):
+    ...     i = global_id().x
+    ...     if i < len(a):
+    ...         a[i] = v
+    """
+    options = {} if workgroup is None else {"workgroup": workgroup}
+
+    def wrap(func):
+        try:
+            source = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError) as e:
+            raise ValueError(f"cannot read the source of {func.__qualname__}: {e}; kernels need their "
+                             "source (define them in a file, or in a notebook cell)") from None
+        return Kernel(func, source=source, options=options)
+
+    return wrap if fn is None else wrap(fn)

@@ -1,0 +1,324 @@
+"""Types of the kernel language.
+
+Each type is an immutable, hashable object, so the compiler can use them as keys. Scalar and vector
+types are also callable: in plain Python (and in ``kernel.emulate``) ``f32(x)`` returns a numpy scalar
+with the device's semantics (``i32(-2.7) == -2``, integers wrap), and ``vec3(1, 2, 3)`` a :class:`Vector`.
+
+>>> i32(-2.7), u32(-1), f32(1) / f32(3)
+(np.int32(-2), np.uint32(4294967295), np.float32(0.33333334))
+>>> Buffer[f32].ndim, Buffer[vec4, 2].dtype
+(1, dtype(('<f4', (4,))))
+"""
+import dataclasses
+import typing
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalarType:
+    """``f16 f32 f64 i32 u32 i64 u64 bool``; ``kind`` is numpy's letter (f, i, u, b)."""
+    name: str
+    kind: str
+    bits: int
+
+    @property
+    def dtype(self):
+        return np.dtype(bool) if self.kind == "b" else np.dtype(f"{self.kind}{self.bits // 8}")
+
+    @property
+    def size(self):
+        return 4 if self.kind == "b" else self.bits // 8
+
+    align = size
+
+    def __call__(self, value):
+        """Convert like the device does: floats truncate toward zero into integers, integers wrap."""
+        if self.kind == "b":
+            return np.bool_(bool(value))
+        if self.kind in "iu":
+            wrapped = int(value) & ((1 << self.bits) - 1)  # int() truncates toward zero
+            if self.kind == "i" and wrapped >> (self.bits - 1):
+                wrapped -= 1 << self.bits
+            return self.dtype.type(wrapped)
+        return self.dtype.type(value)
+
+    def __repr__(self):
+        return self.name
+
+
+f16 = ScalarType("f16", "f", 16)
+f32 = ScalarType("f32", "f", 32)
+f64 = ScalarType("f64", "f", 64)
+i32 = ScalarType("i32", "i", 32)
+u32 = ScalarType("u32", "u", 32)
+i64 = ScalarType("i64", "i", 64)
+u64 = ScalarType("u64", "u", 64)
+boolean = ScalarType("bool", "b", 8)
+SCALARS = {t.name: t for t in (f16, f32, f64, i32, u32, i64, u64, boolean)}
+
+
+def scalar_of_dtype(dtype):
+    """The scalar type of a numpy dtype, or None: ``scalar_of_dtype(np.float32) is f32``."""
+    dtype = np.dtype(dtype)
+    for t in SCALARS.values():
+        if t.dtype == dtype:
+            return t
+    return None
+
+
+_SWIZZLE_SETS = ("xyzw", "rgba")
+
+
+class Vector:
+    """A small vector value in plain Python: components, swizzles and elementwise arithmetic."""
+    __slots__ = ("type", "data")
+
+    def __init__(self, vtype, data):
+        self.type = vtype
+        self.data = np.asarray(data, dtype=vtype.scalar.dtype).reshape(vtype.n).copy()
+
+    def _swizzle_indices(self, name):
+        for letters in _SWIZZLE_SETS:
+            if all(c in letters[:self.type.n] for c in name):
+                return [letters.index(c) for c in name]
+        return None
+
+    def __getattr__(self, name):
+        idx = self._swizzle_indices(name) if not name.startswith("_") else None
+        if not idx or len(idx) > 4:
+            raise AttributeError(f"{self.type.name} has no component or swizzle {name!r}")
+        if len(idx) == 1:
+            return self.data[idx[0]]
+        return Vector(VectorType(self.type.scalar, len(idx)), self.data[idx])
+
+    def __setattr__(self, name, value):
+        if name in Vector.__slots__:
+            object.__setattr__(self, name, value)
+            return
+        idx = self._swizzle_indices(name)
+        if not idx or len(set(idx)) != len(idx):
+            raise AttributeError(f"cannot assign {name!r} of a {self.type.name}")
+        self.data[idx] = value.data if isinstance(value, Vector) else value
+
+    def __getitem__(self, i):
+        return self.data[i]
+
+    def __setitem__(self, i, v):
+        self.data[i] = v
+
+    def __len__(self):
+        return self.type.n
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self):
+        return f"{self.type.name}({', '.join(str(c) for c in self.data)})"
+
+    def __eq__(self, other):
+        return isinstance(other, Vector) and self.type == other.type and bool((self.data == other.data).all())
+
+    __hash__ = None
+
+    def _binary(self, other, fn, reflected=False):
+        other_data = other.data if isinstance(other, Vector) else other
+        a, b = (other_data, self.data) if reflected else (self.data, other_data)
+        result = fn(a, b)
+        scalar = scalar_of_dtype(result.dtype) or self.type.scalar
+        return Vector(VectorType(scalar, self.type.n), result)
+
+
+def _vector_operator(fn, reflected=False):
+    return lambda self, other: self._binary(other, fn, reflected)
+
+
+for _name, _fn in {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
+                   "floordiv": np.floor_divide, "mod": np.mod, "pow": np.power,
+                   "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
+                   "lshift": np.left_shift, "rshift": np.right_shift}.items():
+    setattr(Vector, f"__{_name}__", _vector_operator(_fn))
+    setattr(Vector, f"__r{_name}__", _vector_operator(_fn, reflected=True))
+Vector.__neg__ = lambda self: Vector(self.type, -self.data)
+Vector.__pos__ = lambda self: self
+Vector.__abs__ = lambda self: Vector(self.type, np.abs(self.data))
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorType:
+    """``vec2/3/4`` (f32), ``ivec*`` (i32), ``uvec*`` (u32), ``bvec*`` (bool); std430 layout."""
+    scalar: ScalarType
+    n: int
+
+    @property
+    def name(self):
+        prefix = {"f32": "", "i32": "i", "u32": "u", "bool": "b", "f64": "d", "f16": "h"}.get(self.scalar.name)
+        return f"{prefix}vec{self.n}" if prefix is not None else f"vector[{self.scalar.name}, {self.n}]"
+
+    @property
+    def dtype(self):
+        return np.dtype((self.scalar.dtype, (self.n,)))
+
+    @property
+    def size(self):
+        return self.scalar.size * self.n
+
+    @property
+    def align(self):
+        return self.scalar.size * (4 if self.n == 3 else self.n)
+
+    def __call__(self, *components):
+        """``vec3(1, 2, 3)``, ``vec4(v.xyz, 1.0)``, ``vec2(0.5)`` (splat)."""
+        flat = []
+        for c in components:
+            flat.extend(np.asarray(c).reshape(-1).tolist() if isinstance(c, (Vector, np.ndarray)) else [c])
+        if len(flat) == 1:
+            flat = flat * self.n
+        if len(flat) != self.n:
+            raise TypeError(f"{self.name}() takes {self.n} components, got {len(flat)}")
+        return Vector(self, flat)
+
+    def __repr__(self):
+        return self.name
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixType:
+    """``mat2/3/4``: square f32 matrices, column-major as in SPIR-V and GLSL."""
+    column: VectorType
+    cols: int
+
+    @property
+    def name(self):
+        return f"mat{self.cols}"
+
+    @property
+    def dtype(self):
+        return np.dtype((self.column.scalar.dtype, (self.cols, self.column.n)))
+
+    def __repr__(self):
+        return self.name
+
+
+vec2, vec3, vec4 = (VectorType(f32, n) for n in (2, 3, 4))
+ivec2, ivec3, ivec4 = (VectorType(i32, n) for n in (2, 3, 4))
+uvec2, uvec3, uvec4 = (VectorType(u32, n) for n in (2, 3, 4))
+bvec2, bvec3, bvec4 = (VectorType(boolean, n) for n in (2, 3, 4))
+mat2, mat3, mat4 = (MatrixType(VectorType(f32, n), n) for n in (2, 3, 4))
+VECTORS = {t.name: t for t in (vec2, vec3, vec4, ivec2, ivec3, ivec4, uvec2, uvec3, uvec4, bvec2, bvec3, bvec4)}
+MATRICES = {t.name: t for t in (mat2, mat3, mat4)}
+
+
+@dataclasses.dataclass(frozen=True)
+class StructType:
+    """A ``@dataclass`` of lang types used as a buffer element, laid out by std430 rules."""
+    cls: type
+    fields: tuple  # ((name, type), ...)
+
+    @property
+    def name(self):
+        return self.cls.__name__
+
+    @property
+    def offsets(self):
+        offsets, pos = [], 0
+        for _, t in self.fields:
+            pos = -(-pos // t.align) * t.align
+            offsets.append(pos)
+            pos += t.size
+        return tuple(offsets)
+
+    @property
+    def align(self):
+        return max(t.align for _, t in self.fields)
+
+    @property
+    def size(self):
+        last = self.offsets[-1] + self.fields[-1][1].size
+        return -(-last // self.align) * self.align
+
+    @property
+    def dtype(self):
+        return np.dtype({"names": [n for n, _ in self.fields], "formats": [t.dtype for _, t in self.fields],
+                         "offsets": list(self.offsets), "itemsize": self.size})
+
+    def __repr__(self):
+        return self.name
+
+
+def struct_type(cls):
+    """The :class:`StructType` of a dataclass whose fields are annotated with lang types."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls.__name__} is not a @dataclass; buffer elements must be lang types or dataclasses")
+    hints = typing.get_type_hints(cls)
+    fields = []
+    for f in dataclasses.fields(cls):
+        t = as_lang_type(hints[f.name])
+        if t is None or isinstance(t, (BufferType, MatrixType)):
+            raise TypeError(f"field {cls.__name__}.{f.name} has type {hints[f.name]!r}; "
+                            "struct fields must be scalars, vectors or structs")
+        fields.append((f.name, t))
+    if not fields:
+        raise TypeError(f"struct {cls.__name__} has no fields")
+    return StructType(cls, tuple(fields))
+
+
+def as_lang_type(t):
+    """Map an annotation (a lang type, a dataclass, or Python's float/int/bool) to a lang type, or None."""
+    if isinstance(t, (ScalarType, VectorType, MatrixType, StructType, BufferType)):
+        return t
+    if t is float:
+        return f32
+    if t is int:
+        return i32
+    if t is bool:
+        return boolean
+    if isinstance(t, type) and dataclasses.is_dataclass(t):
+        return struct_type(t)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class BufferType:
+    """``Buffer[T]`` (1-D) or ``Buffer[T, n]`` (n-D, n <= 3): a storage buffer; ``uniform`` for ``Uniform[T]``."""
+    element: object
+    ndim: int = 1
+    uniform: bool = False
+
+    @property
+    def dtype(self):
+        return self.element.dtype
+
+    @property
+    def name(self):
+        kind = "Uniform" if self.uniform else "Buffer"
+        return f"{kind}[{self.element.name}]" if self.ndim == 1 else f"{kind}[{self.element.name}, {self.ndim}]"
+
+    def __repr__(self):
+        return self.name
+
+
+class _BufferFactory:
+    uniform = False
+
+    def __class_getitem__(cls, params):
+        element, ndim = (params if isinstance(params, tuple) else (params, 1))
+        lang = as_lang_type(element)
+        if lang is None or isinstance(lang, BufferType):
+            raise TypeError(f"{cls.__name__}[{element!r}]: the element must be a scalar, vector, matrix or "
+                            "dataclass of lang types")
+        if ndim not in (1, 2, 3) or (cls.uniform and ndim != 1):
+            raise TypeError(f"{cls.__name__}[T, {ndim!r}]: the rank must be 1, 2 or 3")
+        return BufferType(lang, ndim, cls.uniform)
+
+
+class Buffer(_BufferFactory):
+    """``Buffer[f32]``, ``Buffer[vec4]``, ``Buffer[f32, 2]``: annotation for a device array parameter."""
+
+
+class Uniform(_BufferFactory):
+    """``Uniform[Params]``: a uniform buffer holding one value (for ``# legionella: binding`` declarations)."""
+    uniform = True
