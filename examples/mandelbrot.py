@@ -1,0 +1,47 @@
+"""The Mandelbrot set, one invocation per pixel. Run: ``python examples/mandelbrot.py``."""
+from legionella.lang import Buffer, f32, global_id, i32, u32
+
+
+# legionella: kernel
+def mandelbrot(image: Buffer[u32, 2], x0: f32, y0: f32, scale: f32, max_iter: i32):
+    g = global_id()
+    x = g.x
+    y = g.y
+    if x < image.shape[1] and y < image.shape[0]:
+        cr = x0 + f32(x) * scale
+        ci = y0 + f32(y) * scale
+        zr = 0.0
+        zi = 0.0
+        n = 0
+        while n < max_iter and zr * zr + zi * zi < 4.0:
+            t = zr * zr - zi * zi + cr
+            zi = 2.0 * zr * zi + ci
+            zr = t
+            n += 1
+        image[y, x] = u32(n)
+
+
+def view(width, height):
+    """The (x0, y0, scale) that frames the whole set in a width x height image."""
+    scale = 3.0 / width
+    return -2.25, -scale * height / 2, scale
+
+
+def main(width=256, height=192, max_iter=64):
+    import numpy as np
+    import legionella as lg
+
+    image = lg.zeros((height, width), dtype=np.uint32)
+    x0, y0, scale = view(width, height)
+    mandelbrot[width, height](image, x0, y0, scale, max_iter)
+    device = image.numpy()
+    reference = np.zeros((height, width), dtype=np.uint32)
+    mandelbrot.emulate[width, height](reference, x0, y0, scale, max_iter)
+    assert np.array_equal(device, reference), "device and emulator disagree"
+    print(f"mandelbrot {width}x{height} on {lg.device().name}: matches the emulator")
+
+
+if __name__ == "__main__":
+    import legionella.auto  # noqa: F401
+    from examples import mandelbrot as module
+    module.main()
