@@ -1,0 +1,408 @@
+"""``kernel.emulate[grid](*args)``: run a kernel's Python function over a grid on the host.
+
+This is the reference every differential test compares the device against, so it gives the kernel
+language's semantics by construction rather than by imitation:
+
+* values are numpy scalars, so integers wrap and promotion follows numpy (the device follows the same
+  rules); numpy's overflow warnings are silenced inside the emulation only;
+* index-like values are ``i32`` as on the device: the intrinsics return i32 components, and the
+  function (with every plain-Python helper it reaches) runs with globals in which ``range`` and ``len``
+  yield ``np.int32``, and buffers are :class:`BufferView` s whose ``shape`` holds ``np.int32``;
+* the grid is rounded up to whole workgroups exactly like a launch, so a kernel that forgets its bounds
+  check fails here too (buffer indices are checked: an out-of-range index is an ``IndexError`` naming
+  the buffer and the invocation, where the device would read garbage).
+
+The user's function is not changed: it is re-created from its code object with other globals.
+
+Invocations of one workgroup run one after another (:func:`_run_workgroup`); :class:`Workgroup` holds
+the state they share (``shared`` memory) so a cooperative scheduler can replace that one function.
+
+>>> import numpy as np, legionella as lg
+>>> @lg.kernel(workgroup=(4,))
+... def double(a: lg.Buffer[lg.i32]):
+...     i = lg.global_id().x
+...     if i < len(a):
+...         a[i] *= 2
+>>> a = np.arange(6, dtype=np.int32)
+>>> double.emulate[6](a)
+>>> a
+array([ 0,  2,  4,  6,  8, 10], dtype=int32)
+"""
+import builtins
+import inspect
+import itertools
+import sys
+import types
+
+import numpy as np
+
+from ..errors import CompileError
+from ..lang.invocation import Invocation, current
+from ..lang.types import BufferType, ScalarType, StructType, Vector, VectorType, as_lang_type
+
+MAX_GRID_RANK = 3
+DEFAULT_WORKGROUP = (256,)
+
+
+class Emulation:
+    """``Emulation(kernel)[grid](*args)`` runs ``kernel.py_func`` once per invocation of the grid.
+
+    Buffers (numpy arrays, or ``lg.Array`` which are copied back at the end) are modified in place;
+    scalars are converted to their annotated type first. Returns None, like a launch.
+    """
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def __getitem__(self, grid):
+        return _EmulatedLaunch(self.kernel, normalize_grid(grid))
+
+    def __repr__(self):
+        return f"<legionella emulation of {self.kernel.__name__}>"
+
+
+def normalize_grid(grid):
+    """``grid`` (an int or a tuple of 1 to 3 ints >= 0) as a 3-tuple padded with 1s."""
+    dims = grid if isinstance(grid, tuple) else (grid,)
+    if not 1 <= len(dims) <= MAX_GRID_RANK or not all(_is_int(d) for d in dims):
+        raise TypeError(f"the grid must be an int or a tuple of 1 to 3 ints, like k[1024] or k[64, 64]; "
+                        f"got {grid!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"grid sizes must be >= 0; got {grid!r}")
+    return tuple(int(d) for d in dims) + (1,) * (MAX_GRID_RANK - len(dims))
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _plain(value):
+    """An index as a Python int for messages (``5``, not ``np.int32(5)``), anything else unchanged."""
+    return int(value) if _is_int(value) else value
+
+
+def _workgroup_of(kernel):
+    """The workgroup size, padded to 3 ints: the compiler's choice, the very one the device uses."""
+    from .. import compiler
+    choose = getattr(compiler, "choose_workgroup", None)
+    size = tuple(choose(kernel)) if choose else (kernel.workgroup or DEFAULT_WORKGROUP)
+    return size + (1,) * (MAX_GRID_RANK - len(size))
+
+
+class _EmulatedLaunch:
+    """The callable that ``Emulation[grid]`` returns."""
+
+    def __init__(self, kernel, grid):
+        self.kernel = kernel
+        self.grid = grid
+
+    def __call__(self, *args, **kwargs):
+        kernel = self.kernel
+        bound = _bind_arguments(kernel, args, kwargs)
+        function = _FunctionRewriter().function(kernel.py_func)
+        workgroup = _workgroup_of(kernel)
+        num_groups = tuple(-(-g // w) for g, w in zip(self.grid, workgroup))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for group_id in _ids(num_groups):
+                _run_workgroup(function, bound.values, Workgroup(group_id, num_groups, workgroup))
+        for write_back in bound.write_backs:
+            write_back()
+
+
+def _ids(counts):
+    """Every (x, y, z) id below ``counts``, x fastest, like the device numbers invocations."""
+    return [(x, y, z) for z, y, x in itertools.product(*(range(n) for n in reversed(counts)))]
+
+
+class Workgroup:
+    """What the invocations of one workgroup share: its ids and its ``shared`` memory.
+
+    ``shared(dtype, shape)`` returns, for the n-th call an invocation makes, the n-th array of the
+    workgroup, so every invocation that runs the same code sees the same arrays (in whatever order a
+    scheduler interleaves them).
+    """
+
+    def __init__(self, group_id, num_groups, size):
+        self.group_id = group_id
+        self.num_groups = num_groups
+        self.size = size
+        self._shared = []
+
+    def invocations(self):
+        """An :class:`Invocation` for each local id, in the device's order."""
+        gx, gy, gz = (g * s for g, s in zip(self.group_id, self.size))
+        return [Invocation((gx + x, gy + y, gz + z), (x, y, z), self.group_id, self.num_groups, self.size,
+                           workgroup=self)
+                for x, y, z in _ids(self.size)]
+
+    def shared(self, dtype, shape):
+        """Workgroup memory: zero-filled on first request, then the same array for every invocation."""
+        invocation = current("shared()")
+        index = getattr(invocation, "shared_calls", 0)
+        invocation.shared_calls = index + 1
+        if index == len(self._shared):
+            element = as_lang_type(dtype) or dtype
+            host = np.zeros(shape, dtype=getattr(element, "dtype", element))
+            self._shared.append(BufferView.of(host, "shared memory"))
+        return self._shared[index]
+
+    def barrier(self):
+        """Not emulated yet: invocations run one after another, so a barrier cannot be honoured."""
+        raise NotImplementedError("kernel.emulate runs the invocations of a workgroup one after another "
+                                  "and cannot emulate barrier() yet")
+
+
+def _run_workgroup(function, args, workgroup):
+    """Run every invocation of ``workgroup`` to completion, one after another."""
+    for invocation in workgroup.invocations():
+        with invocation:
+            try:
+                function(*args)
+            except Exception as e:
+                e.add_note(f"in kernel.emulate, invocation global_id={invocation.global_id}")
+                raise
+
+
+# --- i32 index-like values ------------------------------------------------------------------------
+
+def _i32_range(*args):
+    """``range`` whose values are ``np.int32``, as ``for`` loop variables are on the device."""
+    return map(np.int32, range(*args))
+
+
+def _i32_len(obj):
+    """``len`` as an ``np.int32``, as on the device."""
+    return np.int32(len(obj))
+
+
+_KERNEL_BUILTINS = {**builtins.__dict__, "range": _i32_range, "len": _i32_len}
+
+# Code from these packages is not kernel code: it runs with the ordinary builtins.
+_HOST_PACKAGES = frozenset({"numpy", "legionella"}) | frozenset(sys.stdlib_module_names)
+
+
+def _is_kernel_code(module_name):
+    return module_name is None or module_name.partition(".")[0] not in _HOST_PACKAGES
+
+
+class _FunctionRewriter:
+    """Re-creates functions (and the user functions and modules they reach) with kernel builtins.
+
+    Each copy gets its own globals dict holding only the global names its code uses, with user
+    functions replaced by their copies and user modules by :class:`_ModuleProxy`; memoised, so mutual
+    recursion terminates and each function is copied once per launch.
+    """
+
+    def __init__(self):
+        self._copies = {}
+
+    def function(self, fn):
+        """The copy of ``fn`` that runs with ``_KERNEL_BUILTINS``."""
+        if fn in self._copies:
+            return self._copies[fn]
+        namespace = {"__builtins__": _KERNEL_BUILTINS, "__name__": fn.__globals__.get("__name__")}
+        copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+        copy.__kwdefaults__ = fn.__kwdefaults__
+        copy.__qualname__ = fn.__qualname__
+        self._copies[fn] = copy
+        for name in _global_names(fn.__code__):
+            if name in fn.__globals__:
+                namespace[name] = self.value(fn.__globals__[name])
+        return copy
+
+    def value(self, value):
+        """``value`` as kernel code should see it."""
+        if isinstance(value, types.FunctionType) and _is_kernel_code(value.__module__):
+            return self.function(value)
+        if isinstance(value, types.ModuleType) and _is_kernel_code(value.__name__):
+            return _ModuleProxy(value, self)
+        return value
+
+
+def _global_names(code):
+    """Every name ``code`` and the code nested in it (inner functions, comprehensions) may look up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+class _ModuleProxy:
+    """A user module seen from kernel code (``mod.helper(x)``): its functions come rewritten."""
+
+    def __init__(self, module, rewriter):
+        self._module = module
+        self._rewriter = rewriter
+
+    def __getattr__(self, name):
+        value = self._rewriter.value(getattr(self._module, name))
+        setattr(self, name, value)
+        return value
+
+
+# --- buffers --------------------------------------------------------------------------------------
+
+class BufferView(np.ndarray):
+    """A buffer as a kernel sees it: ``shape`` in ``np.int32``, indices checked against the shape.
+
+    Indexing is numpy's, so elements are numpy scalars and stores convert as numpy does. ``name`` is
+    the parameter's, for the out-of-range message.
+    """
+
+    name = "buffer"
+
+    @classmethod
+    def of(cls, host, name):
+        """A view of ndarray ``host`` (writes go to it) named ``name``."""
+        view = host.view(cls)
+        view.name = name
+        return view
+
+    @property
+    def shape(self):
+        return tuple(map(np.int32, self._dims()))
+
+    def _dims(self):
+        return np.ndarray.shape.__get__(self)
+
+    def _check(self, index):
+        dims = self._dims()
+        indices = index if isinstance(index, tuple) else (index,)
+        if len(indices) != len(dims) or not all(_is_int(i) and 0 <= i < n for i, n in zip(indices, dims)):
+            shown = tuple(map(_plain, indices)) if isinstance(index, tuple) else _plain(index)
+            raise IndexError(f"index {shown!r} is out of range for {self.name} of shape {tuple(dims)} "
+                             f"(invocation global_id={current('indexing').global_id})")
+
+    def __getitem__(self, index):
+        self._check(index)
+        return np.ndarray.__getitem__(self, index)
+
+    def __setitem__(self, index, value):
+        self._check(index)
+        np.ndarray.__setitem__(self, index, value)
+
+
+class VectorBufferView:
+    """A ``Buffer[vecN]`` over a host array with a trailing axis of N: elements are :class:`Vector` s.
+
+    Not an ndarray subclass: numpy's own stores index the subclass and expect arrays back.
+    """
+
+    def __init__(self, host, name, vector_type):
+        self._host = host
+        self._elements = BufferView.of(host[..., 0], name)
+        self.vector_type = vector_type
+
+    @property
+    def shape(self):
+        return self._elements.shape
+
+    def __len__(self):
+        return len(self._host)
+
+    def __getitem__(self, index):
+        self._elements._check(index)
+        return Vector(self.vector_type, self._host[index])
+
+    def __setitem__(self, index, value):
+        self._elements._check(index)
+        self._host[index] = value.data if isinstance(value, Vector) else value
+
+
+# --- arguments ------------------------------------------------------------------------------------
+
+class _BoundArguments:
+    """The values the function is called with and the copies to write back after the launch."""
+
+    def __init__(self):
+        self.values = []
+        self.write_backs = []
+
+
+def _bind_arguments(kernel, args, kwargs):
+    """Check ``args`` against the kernel's annotations and convert them (TypeError naming the parameter)."""
+    fn = kernel.py_func
+    signature = inspect.signature(fn)
+    try:
+        call = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"kernel {kernel.__name__!r}{signature}: {e}") from None
+    annotations = inspect.get_annotations(fn, eval_str=True)
+    bound = _BoundArguments()
+    for name, value in call.arguments.items():
+        if name not in annotations:
+            raise CompileError(f"parameter {name!r} of kernel {kernel.__name__!r} has no annotation; "
+                               f"annotate it, like {name}: f32 or {name}: Buffer[f32]",
+                               filename=kernel.filename, lineno=kernel.lineno)
+        lang_type = as_lang_type(annotations[name])
+        convert = _CONVERTERS.get(type(lang_type))
+        if convert is None:
+            raise TypeError(f"parameter {name!r} of kernel {kernel.__name__!r} is annotated "
+                            f"{annotations[name]!r}, which kernel.emulate cannot pass")
+        bound.values.append(convert(name, lang_type, value, bound))
+    return bound
+
+
+def _scalar_argument(name, lang_type, value, bound):
+    """A Python or numpy number as the annotated scalar type; ints must fit, floats can't become ints."""
+    if lang_type.kind == "b":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"parameter {name!r} is bool; got {type(value).__name__} {value!r}")
+        return lang_type(value)
+    if lang_type.kind in "iu":
+        if not _is_int(value):
+            raise TypeError(f"parameter {name!r} is {lang_type.name}, an integer type; got "
+                            f"{type(value).__name__} {value!r}")
+        info = np.iinfo(lang_type.dtype)
+        if not info.min <= value <= info.max:
+            raise TypeError(f"parameter {name!r} is {lang_type.name}; {value!r} is outside its range "
+                            f"[{info.min}, {info.max}]")
+        return lang_type(value)
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"parameter {name!r} is {lang_type.name}; got {type(value).__name__} {value!r}")
+    return lang_type(value)
+
+
+def _vector_argument(name, lang_type, value, bound):
+    """A :class:`Vector` of the same type, or a sequence of its n components."""
+    data = value.data if isinstance(value, Vector) else np.asarray(value)
+    if data.shape != (lang_type.n,):
+        raise TypeError(f"parameter {name!r} is {lang_type.name}; got {value!r}")
+    return lang_type(*data)
+
+
+def _buffer_argument(name, lang_type, value, bound):
+    """A numpy array (used in place) or an ``lg.Array`` (read, then written back) as a buffer view."""
+    host = value
+    if _is_device_array(value):
+        host = value.numpy()
+        bound.write_backs.append(lambda: value.copy_from(host))
+    elif not isinstance(value, np.ndarray):
+        raise TypeError(f"parameter {name!r} is {lang_type.name}; pass a numpy array or an lg.Array, "
+                        f"got {type(value).__name__}")
+    element = lang_type.element
+    vector = isinstance(element, VectorType)
+    dtype = element.scalar.dtype if vector else element.dtype
+    ndim = lang_type.ndim + (1 if vector else 0)
+    if host.dtype != dtype:
+        raise TypeError(f"parameter {name!r} is {lang_type.name} and needs an array of {dtype}; "
+                        f"got {host.dtype}")
+    if host.ndim != ndim or (vector and host.shape[-1] != element.n):
+        wanted = f"shape (..., {element.n}) with {ndim} axes" if vector else f"{ndim}-D"
+        raise TypeError(f"parameter {name!r} is {lang_type.name} and needs a {wanted} array; "
+                        f"got shape {host.shape}")
+    if vector:
+        return VectorBufferView(host, f"buffer {name!r}", element)
+    if isinstance(element, StructType):
+        host = host.view((np.record, host.dtype))
+    return BufferView.of(host, f"buffer {name!r}")
+
+
+def _is_device_array(value):
+    runtime = sys.modules.get("legionella.runtime")
+    array_class = getattr(runtime, "Array", None)
+    return array_class is not None and isinstance(value, array_class)
+
+
+_CONVERTERS = {ScalarType: _scalar_argument, VectorType: _vector_argument, BufferType: _buffer_argument}
