@@ -1,0 +1,61 @@
+"""Warn about modules that hold markers but were imported before the hook was installed.
+
+Such a module's kernels are plain functions, which otherwise shows up much later as a confusing
+``'function' object is not subscriptable`` at the first launch.
+"""
+import importlib.machinery
+import sys
+import sysconfig
+import warnings
+
+from .markers import MARKER_BYTES, comment_markers
+
+
+class MarkersNotRewrittenWarning(UserWarning):
+    """A module with ``# legionella:`` markers was imported before ``import legionella.auto``."""
+
+
+def warn_about_early_imports():
+    """Warn once for each module in ``sys.modules`` loaded plainly although its source holds markers.
+
+    Cheap: only plain ``SourceFileLoader`` modules outside the standard library are read, with a bytes
+    search first and a tokenize scan only for files that contain the marker bytes. The warning points
+    at the first marker of the module."""
+    for name, path in plain_source_modules():
+        first_marker = first_marker_line(path)
+        if first_marker is not None:
+            warnings.warn_explicit(
+                f"module {name!r} holds '# legionella:' markers but was imported before "
+                "'import legionella.auto', so its kernels are plain functions; import legionella.auto "
+                "first (or importlib.reload the module), or use the @legionella.kernel decorator",
+                MarkersNotRewrittenWarning, path, first_marker, module=name)
+
+
+def plain_source_modules():
+    """``(name, path)`` of every imported module loaded from a .py file by the ordinary loader."""
+    stdlib = tuple(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib"))
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            if type(spec.loader) is not importlib.machinery.SourceFileLoader:
+                continue
+            path = spec.origin
+        else:  # a script run as __main__ has no spec
+            path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".py") and not path.startswith(stdlib):
+            yield name, path
+
+
+def first_marker_line(path):
+    """The line of the first marker comment in the file at ``path``, or None (also for unreadable files)."""
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError:
+        return None
+    if MARKER_BYTES not in source:
+        return None
+    try:
+        return next((lineno for lineno, _, _ in comment_markers(source)), None)
+    except SyntaxError:  # tokenize's complaint about a file that changed since it was imported
+        return None
