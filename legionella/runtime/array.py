@@ -1,0 +1,93 @@
+"""``lg.Array``: an n-dimensional array in device memory, and the functions that make one."""
+import numpy as np
+
+from . import device as _device
+
+
+def _shape(shape):
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"an array shape is a tuple of non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+class Array:
+    """An array in device memory with numpy's ``shape``, ``dtype``, ``size`` and ``nbytes``.
+
+    Launches that use it are asynchronous; ``numpy()`` waits for the ones that write it, and deleting
+    it frees its memory only once the device is done with it.
+
+    >>> import numpy as np, legionella as lg
+    >>> a = lg.array(np.arange(4, dtype=np.float32))   # doctest: +SKIP
+    >>> a.numpy()                                      # doctest: +SKIP
+    array([0., 1., 2., 3.], dtype=float32)
+    """
+    __slots__ = ("device", "shape", "dtype", "size", "nbytes", "allocation", "serial", "__weakref__")
+
+    def __init__(self, shape, dtype, device=None):
+        self.device = device or _device.device()
+        self.shape = _shape(shape)
+        self.dtype = np.dtype(dtype)
+        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.nbytes = self.size * self.dtype.itemsize
+        self.allocation = None
+        self.serial = 0  # the last command-buffer serial that uses this array
+        self.allocation = self.device.allocate(self.nbytes)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def numpy(self):
+        """A numpy copy of the contents; waits for pending launches that use the array."""
+        return self.device.read(self)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out if dtype is None else out.astype(dtype)
+
+    def copy_from(self, data):
+        """Overwrite the contents with ``data`` (same shape; converted to this dtype like ``np.asarray``)."""
+        data = np.ascontiguousarray(np.asarray(data, dtype=self.dtype))
+        if data.shape != self.shape:
+            raise ValueError(f"copy_from: shape {data.shape} does not match the array's shape {self.shape}")
+        self.device.write(self, data)
+
+    def __repr__(self):
+        return f"lg.Array(shape={self.shape}, dtype={self.dtype}, device={self.device.name!r})"
+
+    def __del__(self):
+        if getattr(self, "allocation", None) is not None:
+            self.device.release(self.allocation, self.serial)
+
+
+def array(data, dtype=None, device=None):
+    """A device copy of ``data`` (anything ``np.asarray`` takes).
+
+    >>> a = array([1.0, 2.0, 3.0], dtype="float32")   # doctest: +SKIP
+    """
+    host = np.ascontiguousarray(np.asarray(data, dtype=dtype))
+    out = Array(host.shape, host.dtype, device)
+    out.device.write(out, host)
+    return out
+
+
+def empty(shape, dtype=np.float32, device=None):
+    """An array whose contents are whatever the memory held (fastest; fill it before reading)."""
+    return Array(shape, dtype, device)
+
+
+def zeros(shape, dtype=np.float32, device=None):
+    """An array of zeros: ``lg.zeros(1024)``, ``lg.zeros((64, 64), dtype=np.int32)``."""
+    return full(shape, 0, dtype, device)
+
+
+def full(shape, fill_value, dtype=None, device=None):
+    """An array filled with ``fill_value``: ``lg.full(8, 1.5)``; dtype defaults to the value's (as numpy)."""
+    host = np.full(_shape(shape), fill_value, dtype=dtype)
+    return array(host, device=device)

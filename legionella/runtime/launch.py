@@ -1,0 +1,134 @@
+"""``kernel[grid](*args)``: compile once per (kernel, device), check and pack the arguments, enqueue.
+
+The per-(kernel, device) work (compiling or loading the kernel, building binders, the pipeline and its
+layout) happens in :class:`Launcher`, once; a launch only runs the binders, picks a cached descriptor
+set and records the dispatch.
+"""
+import struct
+
+from .. import compiler
+from ..errors import DeviceError
+from . import _vk, cache, stats
+from .device import device as current_device
+
+HEADER = struct.Struct("<3I4x3I4x")  # group_offset: uvec3 @0, num_groups: uvec3 @16 (artifact.py's ABI)
+
+
+def normalize_grid(grid):
+    """``grid`` (an int or a tuple of 1 to 3 ints) as a tuple of 3 ints."""
+    dims = grid if isinstance(grid, tuple) else (grid,)
+    if not 1 <= len(dims) <= 3:
+        raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
+    try:
+        dims = tuple(int(d.__index__()) for d in dims)
+    except (AttributeError, TypeError):
+        raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}") from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
+    return dims + (1,) * (3 - len(dims))
+
+
+def split_groups(groups, max_groups):
+    """Cover ``groups`` workgroups with dispatches of at most ``max_groups`` per dimension.
+
+    Yields ``(group_offset, count)`` pairs, both 3-tuples.
+
+    >>> list(split_groups((70000, 1, 1), (65535, 65535, 65535)))
+    [((0, 0, 0), (65535, 1, 1)), ((65535, 0, 0), (4465, 1, 1))]
+    """
+    gx, gy, gz = groups
+    mx, my, mz = max_groups
+    for oz in range(0, gz, mz):
+        for oy in range(0, gy, my):
+            for ox in range(0, gx, mx):
+                yield (ox, oy, oz), (min(mx, gx - ox), min(my, gy - oy), min(mz, gz - oz))
+
+
+def compiled_kernel(kernel, device):
+    """The :class:`CompiledKernel` for ``device``, from the disk cache when there, else compiled and stored."""
+    key = cache.kernel_key(compiler.dependency_hash(kernel), device.disk_key, device.target)
+    compiled = cache.load_kernel(key)
+    if compiled is None:
+        compiled = kernel.compile(device.target)
+        stats.bump("codegen")
+        cache.store_kernel(key, compiled)
+    return compiled
+
+
+class Launcher:
+    """Everything needed to launch one kernel on one device, prepared once."""
+
+    def __init__(self, kernel, device, compiled=None):
+        from . import signature
+        self.device = device
+        self.name = kernel.__name__
+        self.compiled = compiled or compiled_kernel(kernel, device)
+        if self.compiled.globals:
+            names = ", ".join(g.name for g in self.compiled.globals)
+            raise DeviceError(f"kernel {self.name!r} uses module-level bindings ({names}); launching kernels "
+                              "with `# legionella: binding` globals is not supported yet: pass them as parameters")
+        self.binders = signature.binders(self.name, self.compiled, device)
+        self.nparams = len(self.binders)
+        self.param_names = ", ".join(p.name for p in self.compiled.params)
+        self.workgroup = self.compiled.workgroup
+        self.push_size = self.compiled.push_constant_size
+        buffers = [p for p in self.compiled.params if p.kind == "buffer"]
+        self.buffer_writes = tuple(p.writes for p in buffers)
+        if [p.binding for p in buffers] != list(range(len(buffers))):
+            raise DeviceError(f"kernel {self.name!r}: buffer bindings {[p.binding for p in buffers]} do not "
+                              "follow the launch ABI (0..n-1 in parameter order); this is a compiler bug")
+        self.pipeline, self.layout = device.pipeline(
+            ("kernel", kernel.id), self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
+        self.max_groups = device.limits["maxComputeWorkGroupCount"]
+
+    def launch(self, grid, args):
+        """Check ``args``, then record the dispatch(es) covering ``grid`` invocations."""
+        device = self.device
+        if device.lost is not None:
+            device.check_alive()
+        if len(args) != self.nparams:
+            raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), "
+                            f"got {len(args)}")
+        push = bytearray(self.push_size)
+        arrays = [a for a in map(lambda b, arg: b(arg, push), self.binders, args) if a is not None]
+        wg = self.workgroup
+        groups = tuple(-(-n // w) for n, w in zip(grid, wg))
+        if 0 in groups:
+            return
+        chunks = []
+        for offset, count in split_groups(groups, self.max_groups):
+            if self.push_size:
+                HEADER.pack_into(push, 0, *offset, *groups)
+            chunks.append((_vk.ffi.from_buffer(bytes(push)), self.push_size, count))
+        ranges = tuple((a.allocation.block.buffer, a.allocation.offset, max(-(-a.nbytes // 4) * 4, 4))
+                       for a in arrays)
+        reads = [id(a.allocation) for a in arrays]
+        writes = [id(a.allocation) for a, w in zip(arrays, self.buffer_writes) if w]
+        with device.lock:
+            p_set = self.layout.descriptor_set(ranges)
+            serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, reads, writes)
+            for a in arrays:
+                a.serial = serial
+        stats.bump("launches")
+
+
+class Launch:
+    """What ``kernel[grid]`` returns; calling it enqueues the kernel on the current device.
+
+    >>> saxpy[x.size](2.0, x, y)     # doctest: +SKIP
+    """
+    __slots__ = ("kernel", "grid")
+
+    def __init__(self, kernel, grid):
+        self.kernel = kernel
+        self.grid = normalize_grid(grid)
+
+    def __call__(self, *args):
+        device = current_device()
+        launcher = device.launchers.get(self.kernel.id)
+        if launcher is None:
+            with device.lock:
+                launcher = device.launchers.get(self.kernel.id)
+                if launcher is None:
+                    launcher = device.launchers[self.kernel.id] = Launcher(self.kernel, device)
+        launcher.launch(self.grid, args)

@@ -1,0 +1,137 @@
+"""Arguments against a kernel's signature: checking them and packing them per the launch ABI.
+
+Each parameter of a :class:`~legionella.compiler.artifact.CompiledKernel` becomes one *binder*, a
+function ``(arg, push) -> Array or None`` that raises a ``TypeError`` naming the parameter when the
+argument does not fit, writes the scalar or the buffer's shape into the push-constant bytes, and returns
+the array to bind. Binders are built once per (kernel, device), so a launch only runs them.
+"""
+import numbers
+import struct
+
+import numpy as np
+
+from ..errors import DeviceError
+from ..lang.types import BufferType, ScalarType, VectorType
+from .array import Array
+
+# ScalarType (kind, bits) -> struct format; bool travels as a 32-bit word, as SPIR-V wants it.
+SCALAR_FORMATS = {("f", 16): "<e", ("f", 32): "<f", ("f", 64): "<d", ("i", 32): "<i", ("u", 32): "<I",
+                  ("i", 64): "<q", ("u", 64): "<Q", ("i", 16): "<h", ("u", 16): "<H", ("i", 8): "<b",
+                  ("u", 8): "<B", ("b", 8): "<I"}
+I32_MAX = 2**31 - 1
+
+
+def _where(kernel_name, param):
+    return f"kernel {kernel_name!r}, parameter {param.name!r} ({param.type.name})"
+
+
+def _int_in_range(value, scalar):
+    bits = scalar.bits
+    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if scalar.kind == "i" else (0, (1 << bits) - 1)
+    return low <= value <= high
+
+
+def scalar_binder(kernel_name, param):
+    """Check a Python or numpy scalar against ``param.type`` and pack it at ``param.offset``."""
+    scalar = param.type
+    fmt = SCALAR_FORMATS[(scalar.kind, scalar.bits)]
+    offset = param.offset
+    where = _where(kernel_name, param)
+
+    def bind(arg, push):
+        if isinstance(arg, (bool, np.bool_)) != (scalar.kind == "b"):
+            raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass a {scalar.name}")
+        if scalar.kind in "iu":
+            if not isinstance(arg, (numbers.Integral, np.integer)):
+                raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass an int "
+                                f"(convert explicitly, e.g. int(x), if truncation is meant)")
+            if not _int_in_range(int(arg), scalar):
+                raise ValueError(f"{where}: {arg} does not fit in {scalar.name}")
+        elif scalar.kind == "f" and not isinstance(arg, (numbers.Real, np.number)):
+            raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass a number")
+        struct.pack_into(fmt, push, offset, float(arg) if scalar.kind == "f" else int(arg))
+        return None
+
+    return bind
+
+
+def vector_binder(kernel_name, param):
+    """Check a vector argument (``lang`` Vector, tuple, list or ndarray of the right width) and pack it."""
+    vtype = param.type
+    where = _where(kernel_name, param)
+    offset = param.offset
+
+    def bind(arg, push):
+        try:
+            data = np.asarray(arg.data if hasattr(arg, "data") and hasattr(arg, "type") else arg)
+        except (TypeError, ValueError):
+            data = None
+        if data is None or data.shape != (vtype.n,) or data.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: got {arg!r}; pass {vtype.n} numbers, e.g. {vtype.name}(...)")
+        raw = data.astype(vtype.scalar.dtype).tobytes()
+        push[offset:offset + len(raw)] = raw
+        return None
+
+    return bind
+
+
+def buffer_layout(array, btype):
+    """The logical shape of ``array`` seen as ``btype``, or None when its dtype cannot be that buffer.
+
+    ``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)`` (any vector whose std430 size is its width).
+    """
+    element = btype.element
+    if isinstance(element, VectorType):
+        tight = element.size == element.n * element.scalar.size and element.align == element.size
+        if tight and array.dtype == element.scalar.dtype and array.shape and array.shape[-1] == element.n:
+            return array.shape[:-1]
+        return None
+    return array.shape if array.dtype == element.dtype else None
+
+
+def buffer_binder(kernel_name, param, device):
+    """Check an :class:`Array` against ``Buffer[T, n]``, pack its shape, and return it for binding."""
+    btype = param.type
+    where = _where(kernel_name, param)
+    shape_format = f"<{btype.ndim}i"
+    shape_offset = param.shape_offset
+    max_range = device.limits["maxStorageBufferRange"]
+
+    def bind(arg, push):
+        if not isinstance(arg, Array):
+            hint = " (copy it to the device with lg.array(x))" if isinstance(arg, np.ndarray) else ""
+            raise TypeError(f"{where}: got a {type(arg).__name__}{hint}; pass an lg.Array")
+        if arg.device is not device:
+            raise TypeError(f"{where}: the array lives on {arg.device.name}, the launch runs on {device.name}")
+        shape = buffer_layout(arg, btype)
+        if shape is None:
+            raise TypeError(f"{where}: got an array of {arg.dtype} with shape {arg.shape}; "
+                            f"the kernel expects elements of {btype.element.name} ({btype.element.dtype})")
+        if len(shape) != btype.ndim:
+            raise TypeError(f"{where}: got a {len(shape)}-D array (shape {arg.shape}); the kernel expects "
+                            f"{btype.ndim}-D")
+        if arg.nbytes > max_range:
+            raise DeviceError(f"{where}: the array has {arg.nbytes:,} bytes, more than the {max_range:,} bytes "
+                              f"(maxStorageBufferRange) {device.name} can bind; split it into smaller arrays")
+        if any(n > I32_MAX for n in shape):
+            raise ValueError(f"{where}: dimension sizes above {I32_MAX} are not supported (shape {arg.shape})")
+        if shape_offset >= 0:
+            struct.pack_into(shape_format, push, shape_offset, *shape)
+        return arg
+
+    return bind
+
+
+def binders(kernel_name, compiled, device):
+    """One binder per parameter of ``compiled``, in signature order."""
+    out = []
+    for param in compiled.params:
+        if isinstance(param.type, BufferType) and not param.type.uniform:
+            out.append(buffer_binder(kernel_name, param, device))
+        elif isinstance(param.type, ScalarType):
+            out.append(scalar_binder(kernel_name, param))
+        elif isinstance(param.type, VectorType):
+            out.append(vector_binder(kernel_name, param))
+        else:
+            raise TypeError(f"{_where(kernel_name, param)}: parameters of this type cannot be passed to a launch")
+    return out
