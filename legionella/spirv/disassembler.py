@@ -1,6 +1,7 @@
 """Text form of a module, close to ``spirv-dis --raw-id``: ``%id = OpName operands``."""
 import json
 import math
+from enum import Enum
 
 from .parser import parse
 
@@ -8,12 +9,14 @@ _HEADER = "; SPIR-V\n; Version: {v[0]}.{v[1]}\n; Generator: {g:#x}\n; Bound: {b}
 _RESULT_COLUMN = 15  # spirv-dis right-aligns "%id = " so that opcodes start in column 16
 
 
-def _float_text(value):
-    """Like C++ ``ostream << float`` as spirv-dis uses it: shortest round-trip form, no trailing ``.0``."""
+def _float_text(value, width):
+    """As spirv-dis prints floats: ``%.9g`` for 32-bit, ``%.17g`` for 64-bit, C hex floats for 16-bit."""
     if math.isinf(value) or math.isnan(value):
-        return repr(value)
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
+        return float.hex(value) if math.isnan(value) else ("-" if value < 0 else "") + "0x1p+128"
+    if width == 16:
+        mantissa, exponent = float.hex(value).split("p")
+        return mantissa.rstrip("0").rstrip(".") + "p" + exponent
+    return "%.*g" % (17 if width == 64 else 9, value)
 
 
 def _operand_text(operand):
@@ -23,8 +26,8 @@ def _operand_text(operand):
     if kind == "LiteralString":
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float):
-        return _float_text(value)
-    if hasattr(value, "name") and not isinstance(value, bool) and type(value).__module__.endswith("enums"):
+        return _float_text(value, operand.width)
+    if isinstance(value, Enum):
         return _enum_text(value)
     return str(value)
 

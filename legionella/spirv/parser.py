@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import enums
-from .tables import ENUMERANTS, OPCODES, OPERAND_KINDS, Op
+from .tables import ENUMERANTS, GLSL, OPCODES, OPERAND_KINDS, Op
 
 MAGIC = 0x07230203
 _ENUM_CLASSES = {name: getattr(enums, name) for name in enums.ALL}
+_EXTENDED_SETS = {"GLSL.std.450": GLSL}  # import name -> enum of its instructions
 _PAIR_KINDS = {"PairLiteralIntegerIdRef": ("LiteralInteger", "IdRef"),
                "PairIdRefLiteralInteger": ("IdRef", "LiteralInteger"),
                "PairIdRefIdRef": ("IdRef", "IdRef")}
@@ -34,9 +35,10 @@ class Header:
 
 @dataclass(frozen=True)
 class Operand:
-    """One decoded operand: its grammar kind and its value."""
+    """One decoded operand: its grammar kind and its value (``width``: bits of a context-dependent number)."""
     kind: str
     value: object
+    width: int = None
 
 
 @dataclass
@@ -74,6 +76,7 @@ class _Decoder:
     def __init__(self):
         self.scalars = {}      # type id -> ("int"|"float", width, signed)
         self.value_types = {}  # id -> type id (for OpSwitch selectors)
+        self.extended_sets = {}  # OpExtInstImport id -> enum of its instructions
 
     def decode(self, opcode, words):
         info = OPCODES.get(opcode)
@@ -103,7 +106,14 @@ class _Decoder:
         return Instruction(Op(opcode), result_type, result, operands)
 
     def _learn(self, opcode, result_type, result, operands):
-        if opcode == Op.TypeInt:
+        if opcode == Op.ExtInstImport:
+            self.extended_sets[result] = _EXTENDED_SETS.get(operands[0].value)
+        elif opcode == Op.ExtInst and self.extended_sets.get(operands[0].value) is not None:
+            number = operands[1].value
+            instruction_set = self.extended_sets[operands[0].value]
+            if number in instruction_set._value2member_map_:
+                operands[1] = Operand(operands[1].kind, instruction_set(number))
+        elif opcode == Op.TypeInt:
             self.scalars[result] = ("int", operands[0].value, bool(operands[1].value))
         elif opcode == Op.TypeFloat:
             self.scalars[result] = ("float", operands[0].value, True)
@@ -144,7 +154,7 @@ class _Decoder:
         else:
             bits &= (1 << width) - 1
             value = bits - (1 << width) if signed and bits >> (width - 1) else bits
-        operands.append(Operand("LiteralContextDependentNumber", value))
+        operands.append(Operand("LiteralContextDependentNumber", value, width))
         return position + count
 
     def _enum(self, kind, words, position, operands):
