@@ -1,5 +1,4 @@
 """Text form of a module, close to ``spirv-dis --raw-id``: ``%id = OpName operands``."""
-import json
 import math
 from enum import Enum
 
@@ -24,7 +23,7 @@ def _operand_text(operand):
     if kind.startswith("Id"):
         return f"%{value}"
     if kind == "LiteralString":
-        return json.dumps(value, ensure_ascii=False)
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'  # spirv-dis escapes only these
     if isinstance(value, float):
         return _float_text(value, operand.width)
     if isinstance(value, Enum):

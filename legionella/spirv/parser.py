@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import enums
+from .operands import string_words
 from .tables import ENUMERANTS, GLSL, OPCODES, OPERAND_KINDS, Op
 
 MAGIC = 0x07230203
@@ -55,6 +56,36 @@ class ParsedModule:
     """A parsed module: header and instructions in order."""
     header: Header
     instructions: list
+
+    def words(self):
+        """Encode the module back into a numpy uint32 array (``parse(data).words()`` gives ``data``'s words)."""
+        h = self.header
+        out = [MAGIC, h.version[0] << 16 | h.version[1] << 8, h.generator, h.bound, h.schema]
+        for instruction in self.instructions:
+            words = [w for w in (instruction.result_type, instruction.result) if w is not None]
+            for operand in instruction.operands:
+                words.extend(_operand_words(operand))
+            out.append((len(words) + 1) << 16 | instruction.opcode)
+            out.extend(words)
+        return np.array(out, dtype=np.uint32)
+
+
+_FLOAT_FORMATS = {16: ("<e", "<H"), 32: ("<f", "<I"), 64: ("<d", "<Q")}
+
+
+def _operand_words(operand):
+    if operand.kind == "LiteralString":
+        return string_words(operand.value)
+    if operand.width is None:
+        return [int(operand.value) & 0xFFFFFFFF]
+    if isinstance(operand.value, float):
+        float_format, int_format = _FLOAT_FORMATS[operand.width]
+        bits = struct.unpack(int_format, struct.pack(float_format, operand.value))[0]
+    else:
+        bits = operand.value & ((1 << operand.width) - 1)
+        if operand.value < 0 and operand.width < 32:  # narrow negatives are sign-extended to the word
+            bits |= 0xFFFFFFFF & ~((1 << operand.width) - 1)
+    return [bits & 0xFFFFFFFF, bits >> 32] if operand.width == 64 else [bits & 0xFFFFFFFF]
 
 
 def _words_of(data):
