@@ -1,0 +1,1 @@
+from .emulator import Emulation  # noqa: F401  (kernel.emulate)

@@ -1,0 +1,397 @@
+"""Random well-typed kernels, free of undefined behaviour by construction, for differential fuzzing.
+
+:func:`generate` writes the source of a module holding helper functions and one kernel, ``kern``, with
+a fixed signature (:data:`SIGNATURE`): three input buffers, three output buffers and three scalars of
+``i32``, ``u32`` and ``f32``. Each invocation reads its inputs, runs random statements (assignments,
+augmented assignments, ``if/elif/else``, ``while`` and ``for ... in range`` loops with ``break`` and
+``continue``, stores, calls of helpers that may return tuples) and stores its results in
+``out[gid * SLOTS + k]``.
+
+Every choice goes through a ``choices`` object with one method, ``integer(lo, hi)``, so the same
+generator runs on :class:`RandomChoices` (quick looks) and on hypothesis data (shrinkable: option 0 is
+always the simplest, so shrinking towards 0 simplifies the program).
+
+Undefined behaviour is excluded where it is made, never by filtering afterwards:
+
+* integer divisors are ``(e & 31) + 2`` or its negation, or a literal outside {-1, 0}: no division by
+  zero, no ``INT_MIN // -1``; float divisors are ``abs(e) + 1.0``;
+* shift amounts are ``e & 31`` or literals in 0..31;
+* a float becomes an integer only through the ``f2i``/``f2u`` helpers, which map NaN to 0 and clamp;
+* every loop has a static trip bound and the product of the bounds of enclosing loops (helper calls
+  included) stays under :attr:`Limits.iterations`, far below lavapipe's ~65,535 cut-off;
+* buffer indices are ``gid`` or ``e & (N - 1)`` with ``N`` the buffer length;
+* bare literals appear only as the right operand of an operator whose left operand is typed, so they
+  adapt (NEP 50) the same way on the device and in the emulator; elsewhere they are wrapped, ``i32(5)``;
+* a variable is used only inside the block that assigned it (Python would see it unbound elsewhere).
+"""
+import dataclasses
+import random
+
+N = 32  # invocations, and the length of every input buffer (a power of two, for the index masks)
+SLOTS = 4  # outputs per invocation and type
+TYPES = ("i32", "u32", "f32")
+INPUT = {"i32": "xi", "u32": "xu", "f32": "xf"}
+OUTPUT = {"i32": "oi", "u32": "ou", "f32": "of"}
+SCALAR = {"i32": "si", "u32": "su", "f32": "sf"}
+SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES]
+                      + [f"{SCALAR[t]}: {t}" for t in TYPES])
+
+PRELUDE = f'''\
+from legionella.lang import Buffer, f32, global_id, i32, select, u32
+
+
+def f2i(x):
+    """A float as an i32 without undefined behaviour: NaN is 0, the rest is clamped."""
+    if x != x:
+        return i32(0)
+    return i32(min(max(x, f32(-1e9)), f32(1e9)))
+
+
+def f2u(x):
+    if x != x:
+        return u32(0)
+    return u32(min(max(x, f32(0.0)), f32(4e9)))
+'''
+
+LITERALS = {
+    "i32": ("0", "1", "-1", "2", "7", "-13", "100", "1000003", "2147483647", "-2147483648", "65535"),
+    "u32": ("0", "1", "2", "7", "13", "255", "65536", "1000003", "2147483648", "4294967295"),
+    "f32": ("0.0", "1.0", "-1.0", "0.5", "2.0", "3.25", "-7.5", "100.0", "0.1", "1e-3", "-0.0"),
+}
+INT_OPERATORS = ("+", "-", "*", "//", "%", "&", "|", "^", "<<", ">>", "**")
+FLOAT_OPERATORS = ("+", "-", "*", "/", "//", "%", "**")
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+AUGMENTABLE = {"i32": ("+", "-", "*", "^", "|", "&", "//", "%", "<<", ">>"),
+               "u32": ("+", "-", "*", "^", "|", "&", "//", "%", "<<", ">>"),
+               "f32": ("+", "-", "*", "/")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How big a program may get. The defaults keep one program's emulation near 0.1 s."""
+    expression_depth: int = 3
+    block_statements: int = 4
+    nesting: int = 3
+    helpers: int = 2
+    iterations: int = 48  # per invocation, loops and helper calls multiplied together
+
+
+class RandomChoices:
+    """Choices from a seeded :class:`random.Random`, for looking at programs outside hypothesis."""
+
+    def __init__(self, seed):
+        self._rng = random.Random(seed)
+
+    def integer(self, lo, hi):
+        return self._rng.randint(lo, hi)
+
+
+class HypothesisChoices:
+    """Choices drawn from hypothesis ``st.data()``, so failing programs shrink."""
+
+    def __init__(self, data):
+        from hypothesis import strategies
+        self._data = data
+        self._strategies = strategies
+
+    def integer(self, lo, hi):
+        return self._data.draw(self._strategies.integers(lo, hi))
+
+
+@dataclasses.dataclass(frozen=True)
+class Helper:
+    """A generated helper: parameter and result types, and how many loop iterations one call may run."""
+    name: str
+    params: tuple
+    results: tuple
+    cost: int
+
+
+@dataclasses.dataclass
+class Context:
+    """Where code is being generated: visible variables (name -> type), loop state, the iteration budget."""
+    variables: dict
+    in_kernel: bool  # the buffers are visible (not in a helper)
+    in_loop: bool
+    nesting: int
+    budget: int  # loop iterations one execution of this block may still multiply into
+
+    def inner(self, *, in_loop=None, budget=None):
+        return Context(dict(self.variables), self.in_kernel, self.in_loop if in_loop is None else in_loop,
+                       self.nesting + 1, self.budget if budget is None else budget)
+
+
+class Generator:
+    """Writes one random module; see the module docstring for the guarantees."""
+
+    def __init__(self, choices, limits=Limits()):
+        self.choices = choices
+        self.limits = limits
+        self.helpers = []
+        self._names = 0
+
+    # -- choices --------------------------------------------------------------------------------------
+    def pick(self, options):
+        return options[self.choices.integer(0, len(options) - 1)]
+
+    def chance(self, percent):
+        """True with about ``percent`` % probability (False is the shrink target)."""
+        return self.choices.integer(0, 99) >= 100 - percent
+
+    def fresh(self, prefix):
+        self._names += 1
+        return f"{prefix}{self._names}"
+
+    # -- module ---------------------------------------------------------------------------------------
+    def module(self):
+        """The source of the whole module."""
+        parts = [PRELUDE]
+        for _ in range(self.choices.integer(0, self.limits.helpers)):
+            parts.append(self.helper())
+        parts.append(self.kernel())
+        return "\n\n".join(parts)
+
+    def kernel(self):
+        variables = {"gid": "i32", **{SCALAR[t]: t for t in TYPES}}
+        context = Context(variables, in_kernel=True, in_loop=False, nesting=0, budget=self.limits.iterations)
+        body = self.block(context, indent=2)
+        stores = self.final_stores(context, indent=2)
+        return "\n".join([f"def kern({SIGNATURE}):", "    gid = global_id().x", "    if gid < len(xi):",
+                          *body, *stores]) + "\n"
+
+    def final_stores(self, context, indent):
+        """Store the last variables of each type (the block's own ones first) into the output slots."""
+        lines = []
+        for t in TYPES:
+            names = [n for n, vt in context.variables.items() if vt == t and n not in SCALAR.values()]
+            for slot, name in enumerate(reversed(names[-SLOTS:])):
+                lines.append(" " * 4 * indent + f"{OUTPUT[t]}[gid * {SLOTS} + {slot}] = {name}")
+        return lines
+
+    def helper(self):
+        name = f"h{len(self.helpers)}"
+        params = tuple(self.pick(TYPES) for _ in range(self.choices.integer(1, 3)))
+        results = tuple(self.pick(TYPES) for _ in range(self.choices.integer(1, 2)))
+        cost = self.pick((1, 4, 8))
+        annotate = self.chance(30)
+        names = [f"p{i}" for i in range(len(params))]
+        signature = ", ".join(f"{n}: {t}" if annotate else n for n, t in zip(names, params))
+        context = Context(dict(zip(names, params)), in_kernel=False, in_loop=False, nesting=1, budget=cost)
+        lines = [f"def {name}({signature}):", *self.block(context, indent=1)]
+        if self.chance(30):
+            lines.append(f"    if {self.condition(context, 1)}:")
+            lines.append(f"        return {self.results(results, context)}")
+        lines.append(f"    return {self.results(results, context)}")
+        self.helpers.append(Helper(name, params, results, cost))
+        return "\n".join(lines) + "\n"
+
+    def results(self, types, context):
+        return ", ".join(self.expression(t, context, self.limits.expression_depth - 1) for t in types)
+
+    # -- statements -----------------------------------------------------------------------------------
+    def block(self, context, indent):
+        """1 to ``block_statements`` statements; the variables they assign stay in ``context``."""
+        lines = []
+        for _ in range(self.choices.integer(1, self.limits.block_statements)):
+            options = ["assign", "assign", "update", "store" if context.in_kernel else "assign"]
+            if context.nesting < self.limits.nesting:
+                options += ["branch", "for_loop", "while_loop"]
+            if context.in_loop:
+                options.append("jump")
+            if self.callable_helpers(context, tuple_results=True):
+                options.append("unpack")
+            lines.extend(" " * 4 * indent + line for line in getattr(self, self.pick(options))(context, indent))
+        return lines
+
+    def assign(self, context, indent):
+        t = self.pick(TYPES)
+        value = self.expression(t, context, self.limits.expression_depth)
+        name = self.fresh("v")
+        context.variables[name] = t
+        return [f"{name} = {value}"]
+
+    def update(self, context, indent):
+        mine = [n for n in context.variables if n.startswith(("v", "p"))]  # not loop counters, not inputs
+        if not mine:
+            return self.assign(context, indent)
+        name = self.pick(mine)
+        t = context.variables[name]
+        op = self.pick(AUGMENTABLE[t] + ("=",))
+        if op == "=":
+            return [f"{name} = {self.expression(t, context, self.limits.expression_depth)}"]
+        return [f"{name} {op}= {self.right_operand(t, op, context, self.limits.expression_depth - 1)}"]
+
+    def store(self, context, indent):
+        t = self.pick(TYPES)
+        slot = self.choices.integer(0, SLOTS - 1)
+        return [f"{OUTPUT[t]}[gid * {SLOTS} + {slot}] = {self.expression(t, context, self.limits.expression_depth)}"]
+
+    def branch(self, context, indent):
+        lines = [f"if {self.condition(context, 2)}:", *self.sub_block(context.inner(), indent)]
+        for _ in range(self.choices.integer(0, 2)):
+            lines += [f"elif {self.condition(context, 2)}:", *self.sub_block(context.inner(), indent)]
+        if self.chance(50):
+            lines += ["else:", *self.sub_block(context.inner(), indent)]
+        return lines
+
+    def sub_block(self, context, indent):
+        return [line[4 * indent:] for line in self.block(context, indent + 1)]
+
+    def for_loop(self, context, indent):
+        counter = self.fresh("k")
+        bounds, trips = self.range_arguments(context)
+        budget = context.budget // max(trips, 1)
+        if budget < 1:
+            return self.assign(context, indent)
+        inner = context.inner(in_loop=True, budget=budget)
+        inner.variables[counter] = "i32"
+        return [f"for {counter} in range({bounds}):", *self.sub_block(inner, indent)]
+
+    def range_arguments(self, context):
+        """``range`` arguments and their trip count: literals with either step sign, or a masked value."""
+        if self.chance(30):
+            mask = self.pick((3, 7))
+            return f"{self.expression('i32', context, 1)} & {mask}", mask
+        start = self.choices.integer(-5, 5)
+        stop = self.choices.integer(-5, 10)
+        step = self.pick((1, 2, -1, 3, -2))
+        trips = len(range(start, stop, step))
+        if step == 1 and self.chance(50):
+            return (f"{stop}" if start == 0 else f"{start}, {stop}"), trips
+        return f"{start}, {stop}, {step}", trips
+
+    def while_loop(self, context, indent):
+        limit = self.pick((1, 3, 6))
+        budget = context.budget // limit
+        if budget < 1:
+            return self.assign(context, indent)
+        counter = self.fresh("w")
+        inner = context.inner(in_loop=True, budget=budget)
+        extra = f" and {self.condition(inner, 1)}" if self.chance(60) else ""
+        return [f"{counter} = i32(0)", f"while {counter} < {limit}{extra}:", f"    {counter} += 1",
+                *self.sub_block(inner, indent)]
+
+    def jump(self, context, indent):
+        return [f"if {self.condition(context, 1)}:", f"    {self.pick(('break', 'continue'))}"]
+
+    def unpack(self, context, indent):
+        helper = self.pick(self.callable_helpers(context, tuple_results=True))
+        value = self.call(helper, context)
+        names = [self.fresh("v") for _ in helper.results]
+        context.variables.update(zip(names, helper.results))
+        return [f"{', '.join(names)} = {value}"]
+
+    # -- expressions ----------------------------------------------------------------------------------
+    def expression(self, t, context, depth):
+        """A ``t``-typed expression (fully parenthesised)."""
+        if depth <= 0:
+            return self.leaf(t, context)
+        kinds = ["leaf", "binary", "binary", "unary", "minmax", "conditional", "cast"]
+        if self.callable_helpers(context, result=t):
+            kinds.append("helper_call")
+        return getattr(self, "expr_" + self.pick(kinds))(t, context, depth - 1)
+
+    def leaf(self, t, context):
+        names = [n for n, vt in context.variables.items() if vt == t]
+        kinds = ("literal",) + (("variable",) if names else ()) + (("read",) if context.in_kernel else ())
+        kind = self.pick(kinds + (("length",) if t == "i32" and context.in_kernel else ()))
+        if kind == "variable":
+            return self.pick(names)
+        if kind == "read":
+            return f"{INPUT[t]}[{self.index(context)}]"
+        if kind == "length":
+            return "len(xi)"
+        return f"{t}({self.pick(LITERALS[t])})"
+
+    def index(self, context):
+        if self.chance(60):
+            return "gid"
+        return f"({self.expression(self.pick(('i32', 'u32')), context, 1)} & {N - 1})"
+
+    def expr_leaf(self, t, context, depth):
+        return self.leaf(t, context)
+
+    def expr_binary(self, t, context, depth):
+        op = self.pick(FLOAT_OPERATORS if t == "f32" else INT_OPERATORS)
+        return f"({self.expression(t, context, depth)} {op} {self.right_operand(t, op, context, depth)})"
+
+    def right_operand(self, t, op, context, depth):
+        """The right operand of ``op``, made safe: divisors are never 0 (or -1), shifts stay under 32."""
+        literal = self.chance(40)
+        if op in ("<<", ">>"):
+            return str(self.choices.integer(0, 31)) if literal else f"({self.expression(t, context, depth)} & 31)"
+        if op == "**":
+            return self.pick(("2", "0", "1", "3"))
+        if op in ("//", "%", "/"):
+            if t == "f32":
+                return self.pick(("2.0", "0.5", "-3.0")) if literal else \
+                    f"(abs({self.expression(t, context, depth)}) + 1.0)"
+            if literal:
+                return self.pick(("2", "7", "-3", "1000") if t == "i32" else ("2", "7", "1000"))
+            divisor = f"(({self.expression(t, context, depth)} & 31) + 2)"
+            return f"(-{divisor})" if t == "i32" and self.chance(40) else divisor
+        if literal:
+            return self.pick(LITERALS[t])
+        return self.expression(t, context, depth)
+
+    def expr_unary(self, t, context, depth):
+        operand = self.expression(t, context, depth)
+        op = self.pick(("-", "abs", "+") if t == "f32" else ("-", "~", "abs", "+"))
+        return f"abs({operand})" if op == "abs" else f"({op}{operand})"
+
+    def expr_minmax(self, t, context, depth):
+        fn = self.pick(("min", "max"))
+        return f"{fn}({self.expression(t, context, depth)}, {self.expression(t, context, depth)})"
+
+    def expr_conditional(self, t, context, depth):
+        a, b = self.expression(t, context, depth), self.expression(t, context, depth)
+        condition = self.condition(context, depth)
+        return f"select({condition}, {a}, {b})" if self.chance(20) else f"({a} if {condition} else {b})"
+
+    def expr_cast(self, t, context, depth):
+        """A value of another type converted to ``t``, including mixed-type arithmetic (i64, f64)."""
+        source = self.pick([s for s in TYPES if s != t] + ["mixed"])
+        if source == "mixed":
+            value, is_float = self.mixed(context, depth)
+        else:
+            value, is_float = self.expression(source, context, depth), source == "f32"
+        if t == "f32":
+            return f"f32({value})"
+        if is_float:  # clamped first: an out-of-range float to int conversion is undefined
+            return f"{'f2i' if t == 'i32' else 'f2u'}({value})"
+        return f"{t}({value})"
+
+    def mixed(self, context, depth):
+        """Arithmetic between two types (numpy promotes i32 with u32 to i64, ints with f32 to f64), and
+        whether the result is a float."""
+        a, b = self.pick((("i32", "u32"), ("u32", "i32"), ("f32", "i32"), ("u32", "f32")))
+        is_float = "f32" in (a, b)
+        op = self.pick(("+", "-", "*") if is_float else ("+", "-", "*", "&", "|", "^"))
+        return f"({self.expression(a, context, depth)} {op} {self.expression(b, context, depth)})", is_float
+
+    def expr_helper_call(self, t, context, depth):
+        return self.call(self.pick(self.callable_helpers(context, result=t)), context)
+
+    def call(self, helper, context):
+        return f"{helper.name}({', '.join(self.expression(p, context, 1) for p in helper.params)})"
+
+    def callable_helpers(self, context, result=None, tuple_results=False):
+        return [h for h in self.helpers if h.cost <= context.budget
+                and (len(h.results) > 1 if tuple_results else h.results == (result,))]
+
+    def condition(self, context, depth):
+        """A bool: comparisons (chained too), ``not``, ``and``, ``or``."""
+        kind = self.pick(("compare", "compare", "chain", "not", "and", "or") if depth > 0 else ("compare",))
+        if kind in ("and", "or"):
+            return f"({self.condition(context, depth - 1)} {kind} {self.condition(context, depth - 1)})"
+        if kind == "not":
+            return f"(not {self.condition(context, depth - 1)})"
+        t = self.pick(TYPES)
+        terms = [self.expression(t, context, max(depth - 1, 0)) for _ in range(3 if kind == "chain" else 2)]
+        ops = [self.pick(COMPARISONS) for _ in terms[1:]]
+        return "(" + terms[0] + "".join(f" {op} {term}" for op, term in zip(ops, terms[1:])) + ")"
+
+
+def generate(choices, limits=Limits()):
+    """The source of one random module with helpers and the kernel ``kern``."""
+    return Generator(choices, limits).module()
