@@ -2,7 +2,12 @@
 
 Words go into three growable uint32 buffers (``array('I')``): the head (OpFunction, parameters, first
 label), the first block's OpVariables (which SPIR-V requires at its top, whichever block is current when
-they are asked for) and the body. ``end()`` joins them.
+they are asked for) and the body. ``end()`` joins them; ``Module.assemble`` hands numpy a view of the
+result. Measured for 10,000 four-word instructions: ``array.extend`` 1.0 ms, a preallocated numpy array
+grown by doubling and written by slice 3.6 ms (each numpy setitem costs more than the whole append).
+
+``op()`` has a fast path for the common case (all operands plain ids, no merge or line bookkeeping
+pending); anything else, including every error, goes through ``_op_checked``.
 """
 from array import array
 
@@ -38,6 +43,12 @@ def _id_only_shape(info):
 
 
 _ID_ONLY = {opcode: shape for opcode, info in OPCODES.items() if (shape := _id_only_shape(info)) is not None}
+# The fast path of op(): ordinary instructions whose operands are all ids and that need no bookkeeping
+# beyond writing them. opcode -> (has result type, has result, fixed operand count, variadic).
+_FAST = {opcode: (info.has_result_type, info.has_result, *_ID_ONLY[opcode])
+         for opcode, info in OPCODES.items()
+         if opcode in _ID_ONLY and opcode not in _TERMINATORS and opcode not in _LABEL_OPERANDS
+         and opcode not in _OWN_METHOD and opcode not in (Op.Variable, Op.FunctionCall, Op.Switch)}
 
 
 class FunctionBuilder:
@@ -115,6 +126,35 @@ class FunctionBuilder:
         Operands follow the grammar (count and kind are checked): ids are ints, literals ints/floats/str,
         enumerants their enum. ``f.op(Op.IAdd, int_t, a, b)``; ``f.op(Op.Store, None, ptr, value)``.
         """
+        fast = _FAST.get(opcode)
+        if (fast is not None and self._expect is None and not self.terminated and self._block is not None
+                and self._line == self._line_emitted):
+            has_result_type, has_result, fixed, variadic = fast
+            module = self.module
+            bound = module._bound
+            count = len(operands)
+            if (count == fixed or (variadic and count > fixed)) and (
+                    result_type in module._type_ids if has_result_type else result_type is None):
+                for value in operands:
+                    if type(value) is not int or not 0 < value < bound:
+                        break
+                else:
+                    module._used_opcodes.add(opcode)
+                    if not module._global_vars.keys().isdisjoint(operands):
+                        self.globals_used.update(v for v in operands if v in module._global_vars)
+                    if not has_result:
+                        self._body.extend(((count + 1) << 16 | opcode,) + operands)
+                        return None
+                    module._bound = bound + 1
+                    if has_result_type:
+                        self._body.extend(((count + 3) << 16 | opcode, result_type, bound) + operands)
+                    else:
+                        self._body.extend(((count + 2) << 16 | opcode, bound) + operands)
+                    return bound
+        return self._op_checked(opcode, result_type, operands)
+
+    def _op_checked(self, opcode, result_type, operands):
+        """op() for every case the fast path does not take: full checks, errors, bookkeeping."""
         if self._block is None or self.terminated:
             self._error(f"Op{Op(opcode).name} outside a block (no block started, or after its terminator)"
                         if opcode in OPCODES else f"unknown opcode {opcode}")
