@@ -2,7 +2,7 @@
 
 Layout under ``LEGIONELLA_CACHE_DIR`` (default ``$XDG_CACHE_HOME/legionella`` or ``~/.cache/legionella``)::
 
-    kernels/<key>.pickle      (key, CompiledKernel); key = hash of the kernel's dependency closure,
+    kernels/<key>.pickle      (key, CompiledKernel); key = hash of the kernel id, its dependency closure,
                               the device UUID, the driver version, the Target and legionella.__version__
     pipelines/<device>.bin    vkGetPipelineCacheData of one device (UUID + driver version)
 
@@ -37,9 +37,9 @@ def device_key(info):
     return f"{info.uuid.hex()}-{info.driver_version:x}"
 
 
-def kernel_key(dependency_hash, device_key_, target):
-    """The disk key of a kernel compiled for one device."""
-    text = "\0".join((dependency_hash, device_key_, target.key(), __version__))
+def kernel_key(kernel_id, dependency_hash, device_key_, target):
+    """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously)."""
+    text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

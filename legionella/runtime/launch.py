@@ -46,7 +46,7 @@ def split_groups(groups, max_groups):
 
 def compiled_kernel(kernel, device):
     """The :class:`CompiledKernel` for ``device``, from the disk cache when there, else compiled and stored."""
-    key = cache.kernel_key(compiler.dependency_hash(kernel), device.disk_key, device.target)
+    key = cache.kernel_key(kernel.id, compiler.dependency_hash(kernel), device.disk_key, device.target)
     compiled = cache.load_kernel(key)
     if compiled is None:
         compiled = kernel.compile(device.target)

@@ -79,8 +79,9 @@ class Stream:
         self.begin_info = ffi.new("VkCommandBufferBeginInfo*", {
             "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
             "flags": vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT})
-        self.device_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE | ACCESS_HOST_WRITE,
-                                            DEVICE_ACCESS)
+        self.start_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE | ACCESS_HOST_WRITE,
+                                           DEVICE_ACCESS)
+        self.device_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, DEVICE_ACCESS)
         self.host_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, ACCESS_HOST_READ)
         self.spare = []
         self.in_flight = collections.deque()
@@ -111,7 +112,7 @@ class Stream:
         self._check(_vk.lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
         # Order this command buffer after everything before it, and after host writes to mapped memory.
         _vk.lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES | STAGE_HOST, DEVICE_STAGES, 0, 1,
-                                     self.device_barrier, 0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
+                                     self.start_barrier, 0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
         self.serial += 1
         slot.serial, slot.commands = self.serial, 0
         self.written.clear()

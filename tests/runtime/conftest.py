@@ -1,0 +1,24 @@
+"""Fixtures for the runtime tests: a private cache directory per test, and the test kernels' imports."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))  # spirv_kernels, the hand-assembled test kernels
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    """Each test gets an empty disk cache."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("LEGIONELLA_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def dependency_hash(monkeypatch):
+    """The runtime keys the disk cache with ``compiler.dependency_hash``; until the compiler package
+    exports it, the kernel id (a hash of the definition) stands in for it."""
+    from legionella import compiler
+    if not hasattr(compiler, "dependency_hash"):
+        monkeypatch.setattr(compiler, "dependency_hash", lambda kernel: kernel.id, raising=False)

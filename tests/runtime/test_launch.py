@@ -1,0 +1,192 @@
+"""Launches: results, argument checking, dependency tracking, grid splitting, threads, limits, failures."""
+import threading
+
+import numpy as np
+import pytest
+
+import legionella as lg
+import legionella.runtime as rt
+import spirv_kernels as sk
+from legionella.errors import DeviceError, DeviceLostError
+
+
+def test_axpy_result():
+    k = sk.axpy()
+    x = lg.array(np.arange(1000, dtype=np.float32))
+    y = lg.full(1000, 1.0, dtype=np.float32)
+    k[1000](y, x, 2.0)
+    np.testing.assert_array_equal(y.numpy(), 2.0 * np.arange(1000, dtype=np.float32) + 1)
+
+
+def test_launch_is_asynchronous_until_a_sync_point():
+    k = sk.inc_into("inc_async")
+    a = lg.zeros(64, dtype=np.int32)
+    b = lg.zeros(64, dtype=np.int32)
+    submits = lg.stats()["submits"]
+    k[64](b, a)
+    assert lg.stats()["submits"] == submits  # recorded, not submitted
+    lg.synchronize()
+    assert lg.stats()["submits"] == submits + 1
+    assert (b.numpy() == 1).all()
+
+
+def test_ten_thousand_alternating_launches_track_dependencies():
+    k = sk.inc_into("inc_alternate")
+    n = 4096
+    a = lg.zeros(n, dtype=np.int32)
+    b = lg.zeros(n, dtype=np.int32)
+    for _ in range(5000):
+        k[n](b, a)  # b = a + 1: reads what the previous launch wrote
+        k[n](a, b)  # a = b + 1: overwrites what the previous launch read
+    assert (a.numpy() == 10000).all()
+    assert (b.numpy() == 9999).all()
+
+
+def test_launches_from_four_threads():
+    k = sk.inc_into("inc_threads")
+    errors = []
+
+    def work(seed):
+        try:
+            a = lg.array(np.full(256, seed, np.int32))
+            b = lg.zeros(256, dtype=np.int32)
+            for _ in range(100):
+                k[256](b, a)
+                k[256](a, b)
+            assert (a.numpy() == seed + 200).all()
+        except Exception as e:  # reported to the main thread below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s * 1000,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_grid_beyond_max_workgroup_count_is_split_with_the_right_global_ids():
+    limit = lg.device().limits["maxComputeWorkGroupCount"][0]
+    n = limit * sk.WORKGROUP + 1000
+    out = lg.full(n, -1, dtype=np.int32)
+    dispatches = lg.stats()["dispatches"]
+    sk.iota()[n](out)
+    np.testing.assert_array_equal(out.numpy(), np.arange(n, dtype=np.int32))
+    assert lg.stats()["dispatches"] - dispatches == 2
+
+
+def test_grid_is_rounded_up_to_whole_workgroups_and_bounds_use_the_shape():
+    out = lg.full(100, -1, dtype=np.int32)
+    sk.iota()[70](out)  # 70 invocations -> 2 workgroups of 64, guarded by len(out)
+    np.testing.assert_array_equal(out.numpy(), np.arange(100, dtype=np.int32))
+
+
+def test_vec4_buffer_takes_float32_arrays_of_shape_n_by_4():
+    host = np.arange(40, dtype=np.float32).reshape(10, 4)
+    a = lg.array(host)
+    sk.double_vec4()[10](a)
+    np.testing.assert_array_equal(a.numpy(), host * 2)
+
+
+def test_vec4_buffer_refuses_the_wrong_width():
+    with pytest.raises(TypeError, match="parameter 'b0'.*vec4"):
+        sk.double_vec4()[10](lg.zeros((10, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("args, message", [
+    ((lambda: lg.zeros(8, dtype=np.int32), lambda: lg.zeros(8, dtype=np.float32)),
+     r"parameter 'b1' \(Buffer\[i32\]\).*float32"),
+    ((lambda: lg.zeros((2, 4), dtype=np.int32), lambda: lg.zeros(8, dtype=np.int32)),
+     r"parameter 'b0' \(Buffer\[i32\]\).*2-D array.*expects 1-D"),
+    ((lambda: np.zeros(8, np.int32), lambda: lg.zeros(8, dtype=np.int32)),
+     r"parameter 'b0'.*got a ndarray \(copy it to the device with lg.array\(x\)\)"),
+    ((lambda: 3, lambda: lg.zeros(8, dtype=np.int32)), r"parameter 'b0'.*got a int"),
+])
+def test_wrong_arguments_are_type_errors_naming_the_parameter(args, message):
+    k = sk.inc_into("inc_checked")
+    before = lg.stats()["launches"]
+    with pytest.raises(TypeError, match=message):
+        k[8](*(make() for make in args))
+    assert lg.stats()["launches"] == before  # nothing was enqueued
+
+
+def test_scalar_arguments_are_checked():
+    k = sk.axpy("axpy_checked")
+    x, y = lg.zeros(8), lg.zeros(8)
+    with pytest.raises(TypeError, match=r"parameter 's0' \(f32\).*'two'"):
+        k[8](y, x, "two")
+    with pytest.raises(TypeError, match="takes 3 arguments"):
+        k[8](y, x)
+    k[8](y, x, np.float32(1.0))  # numpy scalars and ints are fine for f32
+    k[8](y, x, 3)
+
+
+def test_integer_scalar_out_of_range_is_refused():
+    with pytest.raises(ValueError, match=r"parameter 's0' \(u32\).*does not fit"):
+        sk.spin("spin_range")[1](lg.zeros(1, dtype=np.uint32), -1)
+
+
+def test_bad_grids_are_refused():
+    k = sk.iota("iota_grid")
+    with pytest.raises(ValueError, match="1 to 3 dimensions"):
+        k[1, 2, 3, 4]
+    with pytest.raises(TypeError, match="int or a tuple of ints"):
+        k[2.5]
+
+
+def test_array_larger_than_max_storage_buffer_range_is_refused_with_both_sizes():
+    limit = lg.device().limits["maxStorageBufferRange"]
+    big = lg.empty(limit // 4 + 1, dtype=np.int32)
+    with pytest.raises(DeviceError, match=f"{limit + 4:,} bytes.*{limit:,} bytes"):
+        sk.iota("iota_big")[64](big)
+
+
+def test_an_array_deleted_under_a_pending_launch_stays_alive_until_it_completes():
+    k = sk.inc_into("inc_pending")
+    device = lg.device()
+    lg.synchronize()
+    before = device.memory_info()["used"]
+    a = lg.array(np.arange(1 << 16, dtype=np.int32))
+    b = lg.zeros(1 << 16, dtype=np.int32)
+    k[1 << 16](b, a)
+    del a  # the launch still reads it
+    c = lg.zeros(1 << 16, dtype=np.int32)  # must not reuse a's memory while the launch is pending
+    k[1 << 16](c, b)
+    np.testing.assert_array_equal(c.numpy(), np.arange(1 << 16) + 2)
+    del b, c
+    lg.synchronize()
+    assert device.memory_info()["used"] == before
+
+
+def test_a_wait_longer_than_the_timeout_raises_timeout_error(monkeypatch):
+    out = lg.zeros(1, dtype=np.uint32)
+    sk.spin()[1](out, 1 << 27)
+    monkeypatch.setenv("LEGIONELLA_TIMEOUT", "0.001")
+    with pytest.raises(TimeoutError, match="LEGIONELLA_TIMEOUT"):
+        lg.synchronize()
+    monkeypatch.setenv("LEGIONELLA_TIMEOUT", "120")
+    lg.synchronize()  # the work was not lost: a later wait sees it finish
+    assert out.numpy()[0] == lcg(1 << 27)
+
+
+def lcg(steps, a=1664525, c=1013904223):
+    """The spin kernel's result: x -> a*x + c applied ``steps`` times to 1 (mod 2^32), by squaring."""
+    total, power = (1, 0), (a, c)  # affine maps (multiplier, increment); they commute
+    while steps:
+        if steps & 1:
+            total = (total[0] * power[0] % 2**32, (power[0] * total[1] + power[1]) % 2**32)
+        power = (power[0] ** 2 % 2**32, (power[0] * power[1] + power[1]) % 2**32)
+        steps >>= 1
+    return (total[0] + total[1]) % 2**32
+
+
+def test_a_lost_device_refuses_later_launches():
+    info = lg.device().info
+    device = rt.Device(0, lg.device().physical, info).open()
+    with rt.use_device(device):
+        a = lg.zeros(8, dtype=np.int32)
+        device.mark_lost("simulated for the test")
+        with pytest.raises(DeviceLostError, match="was lost.*simulated"):
+            sk.iota("iota_lost")[8](a)
+        with pytest.raises(DeviceLostError):
+            lg.synchronize()
