@@ -187,7 +187,7 @@ def build_workgroup_reverse(version=(1, 3)):
     lid = f.op(Op.Load, k.uint, lid_var)
     shared_ptr = m.type_pointer(StorageClass.Workgroup, k.float)
     f.op(Op.Store, None, f.op(Op.AccessChain, shared_ptr, shared, lid), k.load(0, k.gid))
-    workgroup = m.constant(k.uint, 2)  # Scope.Workgroup
+    workgroup = m.constant(k.uint, Scope.Workgroup)
     semantics = m.constant(k.uint, MemorySemantics.WorkgroupMemory | MemorySemantics.AcquireRelease)
     f.op(Op.ControlBarrier, None, workgroup, workgroup, semantics)
     mirrored = f.op(Op.ISub, k.uint, m.constant(k.uint, LOCAL_SIZE - 1), lid)
