@@ -31,6 +31,7 @@ array([ 0,  2,  4,  6,  8, 10], dtype=int32)
 import builtins
 import inspect
 import itertools
+import numbers
 import sys
 import types
 
@@ -62,13 +63,15 @@ class Emulation:
 
 
 def normalize_grid(grid):
-    """``grid`` (an int or a tuple of 1 to 3 ints >= 0) as a 3-tuple padded with 1s."""
+    """``grid`` (an int or a tuple of 1 to 3 ints >= 0) as a 3-tuple padded with 1s; the runtime's rules
+    and messages."""
     dims = grid if isinstance(grid, tuple) else (grid,)
-    if not 1 <= len(dims) <= MAX_GRID_RANK or not all(_is_int(d) for d in dims):
-        raise TypeError(f"the grid must be an int or a tuple of 1 to 3 ints, like k[1024] or k[64, 64]; "
-                        f"got {grid!r}")
+    if not 1 <= len(dims) <= MAX_GRID_RANK:
+        raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
+    if not all(_is_int(d) for d in dims):
+        raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}")
     if any(d < 0 for d in dims):
-        raise ValueError(f"grid sizes must be >= 0; got {grid!r}")
+        raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
     return tuple(int(d) for d in dims) + (1,) * (MAX_GRID_RANK - len(dims))
 
 
@@ -321,13 +324,16 @@ class _BoundArguments:
 
 
 def _bind_arguments(kernel, args, kwargs):
-    """Check ``args`` against the kernel's annotations and convert them (TypeError naming the parameter)."""
+    """Check ``args`` against the kernel's annotations and convert them; errors are the runtime's
+    (``TypeError`` naming the parameter, ``ValueError`` for an int that does not fit)."""
     fn = kernel.py_func
     signature = inspect.signature(fn)
     try:
         call = signature.bind(*args, **kwargs)
-    except TypeError as e:
-        raise TypeError(f"kernel {kernel.__name__!r}{signature}: {e}") from None
+    except TypeError:
+        names = ", ".join(signature.parameters)
+        raise TypeError(f"kernel {kernel.__name__!r} takes {len(signature.parameters)} arguments ({names}), "
+                        f"got {len(args) + len(kwargs)}") from None
     annotations = inspect.get_annotations(fn, eval_str=True)
     bound = _BoundArguments()
     for name, value in call.arguments.items():
@@ -336,67 +342,74 @@ def _bind_arguments(kernel, args, kwargs):
                                f"annotate it, like {name}: f32 or {name}: Buffer[f32]",
                                filename=kernel.filename, lineno=kernel.lineno)
         lang_type = as_lang_type(annotations[name])
+        where = f"kernel {kernel.__name__!r}, parameter {name!r} ({getattr(lang_type, 'name', lang_type)})"
         convert = _CONVERTERS.get(type(lang_type))
         if convert is None:
-            raise TypeError(f"parameter {name!r} of kernel {kernel.__name__!r} is annotated "
-                            f"{annotations[name]!r}, which kernel.emulate cannot pass")
-        bound.values.append(convert(name, lang_type, value, bound))
+            raise TypeError(f"{where}: parameters of this type cannot be passed to a launch")
+        bound.values.append(convert(name, where, lang_type, value, bound))
     return bound
 
 
-def _scalar_argument(name, lang_type, value, bound):
+def _scalar_argument(name, where, scalar, value, bound):
     """A Python or numpy number as the annotated scalar type; ints must fit, floats can't become ints."""
-    if lang_type.kind == "b":
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"parameter {name!r} is bool; got {type(value).__name__} {value!r}")
-        return lang_type(value)
-    if lang_type.kind in "iu":
-        if not _is_int(value):
-            raise TypeError(f"parameter {name!r} is {lang_type.name}, an integer type; got "
-                            f"{type(value).__name__} {value!r}")
-        info = np.iinfo(lang_type.dtype)
-        if not info.min <= value <= info.max:
-            raise TypeError(f"parameter {name!r} is {lang_type.name}; {value!r} is outside its range "
-                            f"[{info.min}, {info.max}]")
-        return lang_type(value)
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"parameter {name!r} is {lang_type.name}; got {type(value).__name__} {value!r}")
-    return lang_type(value)
+    if isinstance(value, (bool, np.bool_)) != (scalar.kind == "b"):
+        raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a {scalar.name}")
+    if scalar.kind in "iu":
+        if not isinstance(value, (numbers.Integral, np.integer)):
+            raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass an int "
+                            f"(convert explicitly, e.g. int(x), if truncation is meant)")
+        info = np.iinfo(scalar.dtype)
+        if not info.min <= int(value) <= info.max:
+            raise ValueError(f"{where}: {value} does not fit in {scalar.name}")
+    elif scalar.kind == "f" and not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a number")
+    return scalar(value)
 
 
-def _vector_argument(name, lang_type, value, bound):
-    """A :class:`Vector` of the same type, or a sequence of its n components."""
-    data = value.data if isinstance(value, Vector) else np.asarray(value)
-    if data.shape != (lang_type.n,):
-        raise TypeError(f"parameter {name!r} is {lang_type.name}; got {value!r}")
-    return lang_type(*data)
+def _vector_argument(name, where, vector_type, value, bound):
+    """A :class:`Vector`, or a sequence of its n numbers."""
+    try:
+        data = np.asarray(value.data if isinstance(value, Vector) else value)
+    except (TypeError, ValueError):
+        data = None
+    if data is None or data.shape != (vector_type.n,) or data.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: got {value!r}; pass {vector_type.n} numbers, e.g. {vector_type.name}(...)")
+    return Vector(vector_type, data)
 
 
-def _buffer_argument(name, lang_type, value, bound):
+def _buffer_argument(name, where, buffer_type, value, bound):
     """A numpy array (used in place) or an ``lg.Array`` (read, then written back) as a buffer view."""
     host = value
     if _is_device_array(value):
         host = value.numpy()
         bound.write_backs.append(lambda: value.copy_from(host))
     elif not isinstance(value, np.ndarray):
-        raise TypeError(f"parameter {name!r} is {lang_type.name}; pass a numpy array or an lg.Array, "
-                        f"got {type(value).__name__}")
-    element = lang_type.element
-    vector = isinstance(element, VectorType)
-    dtype = element.scalar.dtype if vector else element.dtype
-    ndim = lang_type.ndim + (1 if vector else 0)
-    if host.dtype != dtype:
-        raise TypeError(f"parameter {name!r} is {lang_type.name} and needs an array of {dtype}; "
-                        f"got {host.dtype}")
-    if host.ndim != ndim or (vector and host.shape[-1] != element.n):
-        wanted = f"shape (..., {element.n}) with {ndim} axes" if vector else f"{ndim}-D"
-        raise TypeError(f"parameter {name!r} is {lang_type.name} and needs a {wanted} array; "
-                        f"got shape {host.shape}")
-    if vector:
+        raise TypeError(f"{where}: got a {type(value).__name__}; pass a numpy array or an lg.Array")
+    element = buffer_type.element
+    shape = _logical_shape(host, element)
+    if shape is None:
+        raise TypeError(f"{where}: got an array of {host.dtype} with shape {host.shape}; "
+                        f"the kernel expects elements of {element.name} ({element.dtype})")
+    if len(shape) != buffer_type.ndim:
+        raise TypeError(f"{where}: got a {len(shape)}-D array (shape {host.shape}); the kernel expects "
+                        f"{buffer_type.ndim}-D")
+    if isinstance(element, VectorType):
         return VectorBufferView(host, f"buffer {name!r}", element)
     if isinstance(element, StructType):
         host = host.view((np.record, host.dtype))
     return BufferView.of(host, f"buffer {name!r}")
+
+
+def _logical_shape(host, element):
+    """The shape of ``host`` seen as a buffer of ``element``, or None when its dtype cannot be that:
+    a ``Buffer[vecN]`` takes arrays of the scalar type with a trailing axis of N when the vector's std430
+    size is its width (not vec3), as the runtime does."""
+    if isinstance(element, VectorType):
+        tight = element.size == element.n * element.scalar.size and element.align == element.size
+        if tight and host.dtype == element.scalar.dtype and host.shape and host.shape[-1] == element.n:
+            return host.shape[:-1]
+        return None
+    return host.shape if host.dtype == element.dtype else None
 
 
 def _is_device_array(value):

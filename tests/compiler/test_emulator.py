@@ -192,23 +192,50 @@ def test_vector_buffers_and_scalar_conversion():
     np.testing.assert_array_equal(a, expected)
 
 
-@pytest.mark.parametrize("args, message", [
-    ((np.zeros(4, np.float64), 1.0, 1), r"parameter 'a' is Buffer\[vec4\] and needs an array of float32; got float64"),
-    ((np.zeros(4, np.float32), 1.0, 1), r"parameter 'a' is Buffer\[vec4\] and needs a shape \(\.\.\., 4\)"),
-    (([1.0] * 4, 1.0, 1), r"parameter 'a' is Buffer\[vec4\]; pass a numpy array or an lg.Array, got list"),
-    ((np.zeros((1, 4), np.float32), "1", 1), r"parameter 's' is f32; got str '1'"),
-    ((np.zeros((1, 4), np.float32), 1.0, 1.5), r"parameter 'n' is u32, an integer type; got float 1.5"),
-    ((np.zeros((1, 4), np.float32), 1.0, -1), r"parameter 'n' is u32; -1 is outside its range"),
-    ((np.zeros((1, 4), np.float32), 1.0), r"missing a required argument: 'n'"),
+WHERE = "kernel 'scale', "
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((np.zeros(4, np.float64), 1.0, 1), TypeError,
+     r"parameter 'a' \(Buffer\[vec4\]\): got an array of float64 with shape \(4,\); the kernel expects "
+     r"elements of vec4"),
+    ((np.zeros((4, 3), np.float32), 1.0, 1), TypeError, r"parameter 'a' \(Buffer\[vec4\]\): got an array of float32 with shape \(4, 3\)"),
+    (([1.0] * 4, 1.0, 1), TypeError, r"parameter 'a' \(Buffer\[vec4\]\): got a list; pass a numpy array or an "
+                                     r"lg.Array"),
+    ((np.zeros((1, 4), np.float32), "1", 1), TypeError, r"parameter 's' \(f32\): got '1' \(str\); pass a number"),
+    ((np.zeros((1, 4), np.float32), 1.0, 1.5), TypeError, r"parameter 'n' \(u32\): got 1.5 \(float\); pass an int"),
+    ((np.zeros((1, 4), np.float32), 1.0, True), TypeError, r"parameter 'n' \(u32\): got True \(bool\); pass a u32"),
+    ((np.zeros((1, 4), np.float32), 1.0, -1), ValueError, r"parameter 'n' \(u32\): -1 does not fit in u32"),
 ])
-def test_arguments_are_checked_against_annotations(args, message):
-    with pytest.raises(TypeError, match=message):
+def test_arguments_are_checked_like_the_runtime_checks_them(args, error, message):
+    with pytest.raises(error, match=WHERE + message):
         emulate(scale, 1, *args)
 
 
+def test_argument_count_is_checked():
+    with pytest.raises(TypeError, match=r"kernel 'scale' takes 3 arguments \(a, s, n\), got 2"):
+        emulate(scale, 1, np.zeros((1, 4), np.float32), 1.0)
+
+
 def test_rank_mismatch_names_the_parameter():
-    with pytest.raises(TypeError, match=r"parameter 'out' is Buffer\[i32, 3\] and needs a 3-D array; got shape \(4,\)"):
+    with pytest.raises(TypeError, match=r"parameter 'out' \(Buffer\[i32, 3\]\): got a 1-D array \(shape \(4,\)\); "
+                                        r"the kernel expects 3-D"):
         emulate(record_ids_3d, 1, np.zeros(4, np.int32))
+
+
+@lg.kernel(workgroup=(1,))
+def takes_vec3(v: lg.vec3, out: Buffer[f32]):
+    out[0] = v.x + v.y * v.z
+
+
+def test_vector_parameters_take_vectors_or_sequences():
+    out = np.zeros(1, np.float32)
+    emulate(takes_vec3, 1, lg.vec3(1, 2, 3), out)
+    assert out[0] == 7
+    emulate(takes_vec3, 1, (2, 2, 2), out)
+    assert out[0] == 6
+    with pytest.raises(TypeError, match=r"parameter 'v' \(vec3\): got \(1, 2\); pass 3 numbers"):
+        emulate(takes_vec3, 1, (1, 2), out)
 
 
 def unannotated(a):
@@ -226,10 +253,10 @@ def test_grid_forms(grid, expected):
     assert normalize_grid(grid) == expected
 
 
-@pytest.mark.parametrize("grid, error", [((1, 2, 3, 4), TypeError), (2.0, TypeError), ((), TypeError),
-                                         (-1, ValueError)])
+@pytest.mark.parametrize("grid, error", [((1, 2, 3, 4), ValueError), (2.0, TypeError), ((), ValueError),
+                                         (-1, ValueError), (True, TypeError)])
 def test_bad_grids(grid, error):
-    with pytest.raises(error, match="grid"):
+    with pytest.raises(error, match="a launch grid"):
         normalize_grid(grid)
 
 
