@@ -159,14 +159,14 @@ def test_an_array_deleted_under_a_pending_launch_stays_alive_until_it_completes(
 
 
 def test_a_wait_longer_than_the_timeout_raises_timeout_error(monkeypatch):
-    out = lg.zeros(1, dtype=np.uint32)
-    sk.spin()[1](out, 1 << 27)
+    out = lg.zeros(1 << 14, dtype=np.uint32)
+    sk.spin()[out.size](out, 65535)  # about 10^9 LCG steps: far more than a millisecond
     monkeypatch.setenv("LEGIONELLA_TIMEOUT", "0.001")
     with pytest.raises(TimeoutError, match="LEGIONELLA_TIMEOUT"):
         lg.synchronize()
     monkeypatch.setenv("LEGIONELLA_TIMEOUT", "120")
     lg.synchronize()  # the work was not lost: a later wait sees it finish
-    assert out.numpy()[0] == lcg(1 << 27)
+    assert (out.numpy() == lcg(65535)).all()
 
 
 def lcg(steps, a=1664525, c=1013904223):
