@@ -42,12 +42,11 @@ def _id_only_shape(info):
     return len(fixed), bool(starred)
 
 
-_ID_ONLY = {opcode: shape for opcode, info in OPCODES.items() if (shape := _id_only_shape(info)) is not None}
 # The fast path of op(): ordinary instructions whose operands are all ids and that need no bookkeeping
 # beyond writing them. opcode -> (has result type, has result, fixed operand count, variadic).
-_FAST = {opcode: (info.has_result_type, info.has_result, *_ID_ONLY[opcode])
+_FAST = {opcode: (info.has_result_type, info.has_result, *shape)
          for opcode, info in OPCODES.items()
-         if opcode in _ID_ONLY and opcode not in _TERMINATORS and opcode not in _LABEL_OPERANDS
+         if (shape := _id_only_shape(info)) is not None and opcode not in _TERMINATORS and opcode not in _LABEL_OPERANDS
          and opcode not in _OWN_METHOD and opcode not in (Op.Variable, Op.FunctionCall, Op.Switch)}
 
 
@@ -155,38 +154,29 @@ class FunctionBuilder:
 
     def _op_checked(self, opcode, result_type, operands):
         """op() for every case the fast path does not take: full checks, errors, bookkeeping."""
-        if self._block is None or self.terminated:
-            self._error(f"Op{Op(opcode).name} outside a block (no block started, or after its terminator)"
-                        if opcode in OPCODES else f"unknown opcode {opcode}")
+        info = OPCODES.get(opcode)
+        if info is None:
+            self._error(f"unknown opcode {opcode!r}")
+        if self._block is None:
+            self._error(f"Op{info.name} before the first block()")
+        if self.terminated:
+            self._error(f"Op{info.name} after the terminator of its block")
         if opcode in _OWN_METHOD:
-            self._error(f"Op{Op(opcode).name} has its own method: use {_OWN_METHOD[opcode]}")
+            self._error(f"Op{info.name} has its own method: use {_OWN_METHOD[opcode]}")
         if opcode == Op.Variable:
             return self.variable(result_type, *operands[1:])
         expect = self._expect
         if expect is not None:
             if opcode not in expect:
-                self._error(f"Op{Op(opcode).name} follows a merge instruction; expected one of "
+                self._error(f"Op{info.name} follows a merge instruction; expected one of "
                             + ", ".join(f"Op{o.name}" for o in sorted(expect)))
             self._expect = None
         module = self.module
-        info = OPCODES.get(opcode)
-        if info is None:
-            self._error(f"unknown opcode {opcode}")
-        words = None
-        shape = _ID_ONLY.get(opcode)
-        if shape is not None and (len(operands) == shape[0] or (shape[1] and len(operands) > shape[0])):
-            bound = module._bound
-            for value in operands:
-                if type(value) is not int or not 0 < value < bound:
-                    break
-            else:
-                words = operands
-        if words is None:
-            words = []
-            try:
-                module.encoder.encode(info.operands, operands, words)
-            except OperandError as exc:
-                self._error(f"Op{info.name}: {exc}")
+        words = []
+        try:
+            module.encoder.encode(info.operands, operands, words)
+        except OperandError as exc:
+            self._error(f"Op{info.name}: {exc}")
         if info.has_result_type:
             if result_type not in module._type_ids:
                 self._error(f"Op{info.name}: result type {result_type!r} is not a type defined before use")

@@ -207,8 +207,10 @@ class _Decoder:
 def parse(data):
     """Parse a module (bytes in either byte order, or a uint32 array) into a ``ParsedModule``.
 
-    >>> parse(module.to_bytes()).instructions[0].opcode
-    <Op.Capability: 17>
+    >>> from legionella.spirv import Module
+    >>> m = Module(); _ = m.type_float(32)
+    >>> [i.opcode.name for i in parse(m.assemble()).instructions]
+    ['Capability', 'MemoryModel', 'TypeFloat']
     """
     words = _words_of(data)
     if len(words) < 5 or words[0] != MAGIC:

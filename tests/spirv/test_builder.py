@@ -120,7 +120,13 @@ def test_instruction_after_terminator_names_function_and_block(fn):
     m, f, i32 = fn
     label = f.block()
     f.return_()
-    with pytest.raises(BuilderError, match=rf"outside a block.*function 'kern' \(%\d+\), block %{label}\]"):
+    with pytest.raises(BuilderError, match=rf"OpIAdd after the terminator of its block \[in function 'kern' \(%\d+\), block %{label}\]"):
+        f.op(Op.IAdd, i32, m.constant(i32, 1), m.constant(i32, 1))
+
+
+def test_instruction_before_the_first_block(fn):
+    m, f, i32 = fn
+    with pytest.raises(BuilderError, match=r"OpIAdd before the first block\(\) \[in function 'kern'"):
         f.op(Op.IAdd, i32, m.constant(i32, 1), m.constant(i32, 1))
 
 
