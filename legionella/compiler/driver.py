@@ -1,0 +1,36 @@
+"""``compile_kernel``: the pipeline from a kernel stub to a :class:`~.artifact.CompiledKernel`.
+
+Results are cached in process per ``(kernel.id, target)``; the id already hashes the kernel's own source
+and options, and the runtime's disk cache adds :func:`~.resolve.dependency_hash` for the helpers.
+"""
+from .artifact import CompiledKernel
+from .entry import build_program
+from .lower import lower
+from .passes import run_passes
+from .resolve import choose_workgroup
+
+_cache = {}
+
+
+def compile_kernel(kernel, target):
+    """Compile ``kernel`` for ``target``; raises :class:`~legionella.errors.CompileError` for code the
+    kernel language does not support.
+
+    >>> compile_kernel(saxpy, Target()).spirv[:4]  # doctest: +SKIP
+    b'\\x03\\x02#\\x07'
+    """
+    key = (kernel.id, target)
+    compiled = _cache.get(key)
+    if compiled is None:
+        compiled = _compile(kernel, target)
+        _cache[key] = compiled
+    return compiled
+
+
+def _compile(kernel, target):
+    workgroup = choose_workgroup(kernel)
+    program = build_program(kernel, target, workgroup)
+    run_passes(program)
+    spirv = lower(program, target)
+    return CompiledKernel(name=kernel.__name__, spirv=spirv, entry_point="main", workgroup=workgroup,
+                          params=tuple(program.params), push_constant_size=program.push_size)

@@ -1,0 +1,127 @@
+"""The kernel entry point: parameters to bindings and push constants (the launch ABI), then the frontend.
+
+Layout of the push constants (all offsets in bytes, std430-like alignment):
+the 32-byte header, then in parameter order each scalar parameter (aligned to its size; a bool is a
+32-bit word) and each buffer's shape (``ndim`` i32 words).
+"""
+import inspect
+
+from ..errors import CompileError
+from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean
+from .artifact import CompiledKernel, Param
+from .frontend import CompilerContext, FunctionCompiler, Static
+from .ir import Assign, BufferRef, Expr, Function, Program, Store, Var
+from .resolve import kernel_source
+from .typerules import TypeRuleError, require_target
+
+
+def _annotations(kernel, src):
+    try:
+        return inspect.get_annotations(kernel.py_func, eval_str=True)
+    except Exception as e:  # a string annotation that does not evaluate: the user's error, reported
+        raise CompileError(f"cannot evaluate the parameter annotations of kernel '{kernel.__name__}': {e}",
+                           filename=src.filename, lineno=src.loc(src.tree).line,
+                           text=src.line_text(src.loc(src.tree).line)) from None
+
+
+def _param_error(src, arg, message):
+    loc = src.loc(arg)
+    return CompileError(message, filename=loc.filename, lineno=loc.line, col=loc.col, text=src.line_text(loc.line),
+                        chain=[f"kernel '{src.name}'"])
+
+
+def _element_ok(t):
+    if isinstance(t, ScalarType):
+        return t.kind != "b"
+    if isinstance(t, VectorType):
+        return t.scalar.kind != "b"
+    if isinstance(t, StructType):
+        return all(_element_ok(ft) for _, ft in t.fields)
+    return False
+
+
+def interface(kernel, src, target):
+    """Parameters of the kernel: ``(scope, params, buffers, push_members, entry statements)``."""
+    annotations = _annotations(kernel, src)
+    args = src.tree.args
+    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+        raise _param_error(src, src.tree, "kernel parameters must be plain positional parameters")
+    scope, params, buffers, members, entry = {}, [], [], [], []
+    offset = CompiledKernel.HEADER_SIZE
+    for arg in args.args:
+        name = arg.arg
+        if name not in annotations:
+            raise _param_error(src, arg, f"kernel parameter '{name}' needs a type annotation, like "
+                                         f"'{name}: f32' or '{name}: Buffer[f32]'")
+        try:
+            t = as_lang_type(annotations[name])
+        except TypeError as e:
+            raise _param_error(src, arg, str(e)) from None
+        if isinstance(t, BufferType):
+            if t.uniform or not _element_ok(t.element):
+                raise _param_error(src, arg, f"{t.name} cannot be a kernel parameter; buffer elements must be "
+                                             "numeric scalars, vectors or structs (use Buffer[u32] for flags)")
+            offset = -(-offset // 4) * 4
+            ref = BufferRef(name, t, len(buffers), len(members) + 2, len(params))
+            for k in range(t.ndim):
+                members.append((f"{name}.shape{k}", as_lang_type(int), offset + 4 * k))
+            params.append(Param(name, "buffer", t, binding=ref.binding, shape_offset=offset))
+            offset += 4 * t.ndim
+            buffers.append(ref)
+            scope[name] = Static(ref)
+        elif isinstance(t, (ScalarType, VectorType)):
+            try:
+                require_target(t, target)
+            except TypeRuleError as e:
+                raise _param_error(src, arg, f"parameter '{name}': {e}") from None
+            size = 4 if t == boolean else t.size
+            align = 4 if t == boolean else t.align
+            offset = -(-offset // align) * align
+            loc = src.loc(arg)
+            var = Var(name, t)
+            entry.append(Assign(loc, var, Expr("push", t, attr=len(members) + 2, loc=loc)))
+            members.append((name, t, offset))
+            params.append(Param(name, "scalar", t, offset=offset))
+            offset += size
+            scope[name] = var
+        else:
+            raise _param_error(src, arg, f"kernel parameter '{name}' has annotation {annotations[name]!r}; use "
+                                         "a scalar (f32, i32, ...), a vector (vec4, ...) or Buffer[T]")
+    size = -(-offset // 4) * 4
+    if size > target.max_push_constants:
+        raise _param_error(src, src.tree, f"the kernel's scalar parameters and buffer shapes need {size} bytes of "
+                                          f"push constants, but the device allows {target.max_push_constants}; "
+                                          "pass fewer scalars (pack them into a Buffer)")
+    return scope, params, buffers, members, entry, size
+
+
+def written_buffers(functions):
+    """The buffers some function stores into (the others are bound read-only)."""
+    written = set()
+
+    def visit(stmts):
+        for s in stmts:
+            if isinstance(s, Store):
+                written.add(s.buffer)
+            for child in ("body", "orelse", "step"):
+                visit(getattr(s, child, ()))
+
+    for fn in functions:
+        visit(fn.body)
+    return written
+
+
+def build_program(kernel, target, workgroup):
+    """Run the frontend over a kernel and its helpers: the typed IR :class:`~.ir.Program`."""
+    src = kernel_source(kernel)
+    scope, params, buffers, members, entry, size = interface(kernel, src, target)
+    ctx = CompilerContext(target, kernel.__name__, workgroup)
+    function = Function(src.name, [], None, [], src.loc(src.tree), is_kernel=True)
+    compiler = FunctionCompiler(ctx, src, function, scope, [f"kernel '{src.name}'"])
+    function.body = entry + compiler.block(src.tree.body)
+    all_functions = [*ctx.helpers, function]
+    written = written_buffers(all_functions)
+    params = [p if p.kind != "buffer" or buffers[p.binding] in written else
+              Param(p.name, p.kind, p.type, binding=p.binding, shape_offset=p.shape_offset, writes=False)
+              for p in params]
+    return Program(function, ctx.helpers, buffers, members, workgroup, params, size, written)

@@ -1,0 +1,803 @@
+"""Frontend: a kernel's Python AST (and the helpers it calls) to the typed IR of :mod:`.ir`.
+
+AST nodes are dispatched through two tables (:data:`STATEMENTS`, :data:`EXPRESSIONS`); a node in neither
+is one clear :class:`~legionella.errors.CompileError`, with the plain-words explanation from
+:data:`UNSUPPORTED` where we have one. Every error carries file, line, column, the source line and the
+call chain that reached the function.
+
+Helpers are compiled once per distinct combination of argument types (literal arguments and buffers are
+bound at compile time), so an unannotated helper is specialised per call site.
+"""
+import ast
+import inspect
+
+from ..errors import CompileError
+from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean, i32
+from . import calls, values as V
+from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var)
+from .resolve import constant_value, function_source, resolve_attribute
+from .typerules import TupleType, TypeRuleError, can_assign, require_target
+
+UNSUPPORTED = {
+    ast.Dict: "dicts are not supported; use a Buffer or separate variables",
+    ast.DictComp: "dict comprehensions are not supported; use a Buffer or separate variables",
+    ast.List: "lists are not supported; use a vector (vec4(...)), a tuple of values, or a Buffer",
+    ast.ListComp: "list comprehensions are not supported; write a for loop over range(...)",
+    ast.Set: "sets are not supported in kernels",
+    ast.SetComp: "set comprehensions are not supported in kernels",
+    ast.GeneratorExp: "generator expressions are not supported; write a for loop over range(...)",
+    ast.Lambda: "lambdas are not supported; define a helper function at module level",
+    ast.JoinedStr: "strings are not supported in kernels",
+    ast.Yield: "generators (yield) are not supported in kernels",
+    ast.YieldFrom: "generators (yield from) are not supported in kernels",
+    ast.Await: "await is not supported in kernels",
+    ast.NamedExpr: "the walrus operator (:=) is not supported; assign on its own line",
+    ast.Starred: "star-expressions (*args) are not supported in kernels",
+    ast.Slice: "slices are not supported; index one element at a time",
+    ast.Try: "exceptions (try/except) are not supported in kernels; test the condition with if instead",
+    ast.Raise: "raising exceptions is not supported in kernels; test the condition with if and return",
+    ast.With: "with-statements are not supported in kernels",
+    ast.Assert: "assert is not supported in kernels; test the condition with if and return",
+    ast.FunctionDef: "nested functions (closures) are not supported; define the helper at module level",
+    ast.AsyncFunctionDef: "async functions are not supported in kernels",
+    ast.ClassDef: "class definitions are not supported inside kernels",
+    ast.Import: "import statements are not supported inside kernels; import at module level",
+    ast.ImportFrom: "import statements are not supported inside kernels; import at module level",
+    ast.Global: "global statements are not supported: kernels cannot change module state; write to a Buffer",
+    ast.Nonlocal: "nonlocal statements are not supported: kernels cannot change closure state",
+    ast.Delete: "del is not supported in kernels",
+    ast.AsyncFor: "async for is not supported in kernels",
+    ast.AsyncWith: "async with is not supported in kernels",
+    ast.Match: "match statements are not supported; use if/elif/else",
+}
+if hasattr(ast, "TryStar"):
+    UNSUPPORTED[ast.TryStar] = UNSUPPORTED[ast.Try]
+
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
+          ast.Mod: "mod", ast.Pow: "pow", ast.LShift: "lshift", ast.RShift: "rshift", ast.BitAnd: "bitand",
+          ast.BitOr: "bitor", ast.BitXor: "bitxor"}
+CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+UNOPS = {ast.USub: "neg", ast.UAdd: "pos", ast.Invert: "invert"}
+
+
+class Static:
+    """A compile-time value that is not an IR expression: a module, function, type, buffer, tuple..."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+class Shape:
+    """``a.shape`` of a buffer, waiting for ``[k]`` or unpacking."""
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer):
+        self.buffer = buffer
+
+
+class Place:
+    """A buffer element (or a member/component of one) that can be loaded or stored."""
+    __slots__ = ("buffer", "index", "path", "type")
+
+    def __init__(self, buffer, index, path, type):
+        self.buffer, self.index, self.path, self.type = buffer, index, path, type
+
+
+class CompilerContext:
+    """State shared by all functions of one kernel compilation."""
+
+    def __init__(self, target, kernel_name, workgroup):
+        self.target = target
+        self.kernel_name = kernel_name
+        self.workgroup = workgroup
+        self.specialisations = {}  # (code, arg key) -> Function
+        self.helpers = []  # Functions, callees before callers
+        self.active = []  # the code objects being compiled (recursion check)
+        self.names = {}  # helper name -> count, for unique SPIR-V names
+
+
+class FunctionCompiler:
+    """Compiles one function body (kernel or helper specialisation) to IR statements."""
+
+    def __init__(self, ctx, src, function, scope, chain):
+        self.ctx = ctx
+        self.src = src
+        self.function = function
+        self.scope = scope  # name -> Var | BufferRef | Expr (bound literal) | Static
+        self.chain = chain
+        self.returns = []
+        self.loop_depth = 0
+        self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
+                         and isinstance(n.ctx, ast.Store)}
+
+    # ---- errors ---------------------------------------------------------------------------------
+    def error(self, node, message):
+        loc = self.src.loc(node)
+        return CompileError(message, filename=loc.filename, lineno=loc.line, col=loc.col,
+                            text=self.src.line_text(loc.line), chain=self.chain)
+
+    def loc(self, node):
+        return self.src.loc(node)
+
+    def checked(self, node, fn, *args):
+        """Call a type-rule function, turning its :class:`TypeRuleError` into a located CompileError."""
+        try:
+            return fn(*args)
+        except TypeRuleError as e:
+            raise self.error(node, str(e)) from None
+
+    # ---- statements -----------------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for node in stmts:
+            handler = STATEMENTS.get(type(node))
+            if handler is None:
+                raise self.error(node, UNSUPPORTED.get(type(node),
+                                                       f"{type(node).__name__} statements are not supported"))
+            handler(self, node, out)
+        return out
+
+    def stmt_pass(self, node, out):
+        pass
+
+    def stmt_expr(self, node, out):
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring or comment-like string
+        value = self.visit(node.value)
+        if isinstance(value, Expr) and value.op == "call":
+            out.append(ExprStmt(self.loc(node), value))
+
+    def stmt_assign(self, node, out):
+        if len(node.targets) != 1:
+            raise self.error(node, "chained assignment (a = b = ...) is not supported; assign one at a time")
+        self.assign(node.targets[0], node.value, out)
+
+    def stmt_annassign(self, node, out):
+        if not isinstance(node.target, ast.Name) or node.value is None:
+            raise self.error(node, "annotated assignments need a plain name and a value: x: f32 = 0.0")
+        t = as_lang_type(self.static(node.annotation))
+        if t is None or isinstance(t, BufferType):
+            raise self.error(node.annotation, "the annotation of a local must be a scalar or vector type")
+        name = node.target.id
+        if name in self.scope:
+            raise self.error(node, f"'{name}' already has a type; annotate a local at its first assignment")
+        value = self.value(node.value)
+        if not (V.is_literal(value) or can_assign(value.type, t)):
+            raise self.error(node.value, f"cannot assign a {value.type.name} to '{name}' declared {t.name}; "
+                                         f"convert it with {t.name}(...)")
+        var = Var(name, t)
+        self.scope[name] = var
+        out.append(Assign(self.loc(node), var, self.checked(node.value, V.coerce, value, t)))
+
+    def stmt_augassign(self, node, out):
+        op = BINOPS[type(node.op)]
+        target = node.target
+        current = self.value(target) if not isinstance(target, ast.Name) else self.name_value(target)
+        result = self.checked(node, V.binary, op, current, self.value(node.value), self.loc(node))
+        self.store(target, result, out, node)
+
+    def stmt_if(self, node, out):
+        cond = self.condition(node.test)
+        body = self.block(node.body)
+        orelse = self.block(node.orelse)
+        out.append(If(self.loc(node), cond, body, orelse))
+
+    def stmt_while(self, node, out):
+        if node.orelse:
+            raise self.error(node, "while ... else is not supported; use a flag variable")
+        cond = self.condition(node.test)
+        self.loop_depth += 1
+        body = self.block(node.body)
+        self.loop_depth -= 1
+        out.append(Loop(self.loc(node), cond, body, []))
+
+    def stmt_for(self, node, out):
+        if node.orelse:
+            raise self.error(node, "for ... else is not supported; use a flag variable")
+        if not (isinstance(node.iter, ast.Call) and self.is_builtin(node.iter.func, range)):
+            raise self.error(node.iter, "for loops can only run over range(...); index buffers with the loop "
+                                        "variable instead")
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, "the loop variable of a for loop must be a single name")
+        args = node.iter.args
+        if not 1 <= len(args) <= 3 or node.iter.keywords:
+            raise self.error(node.iter, "range() takes 1 to 3 positional arguments")
+        bounds = [self.index_value(a) for a in args]
+        start, stop, step = (V.literal(0, self.loc(node)), bounds[0], V.literal(1, self.loc(node))) \
+            if len(bounds) == 1 else (bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else
+                                      V.literal(1, self.loc(node)))
+        if V.is_literal(step) and step.attr == 0:
+            raise self.error(args[2], "range() step must not be zero")
+        loc = self.loc(node)
+        name = node.target.id
+        var = self.local_for_store(node.target, i32)
+        counter = Var(f"{name}.next", i32)
+        out.append(Assign(loc, counter, V.coerce(start, i32)))
+        stop = self.hoist(stop, f"{name}.stop", out, loc)
+        step = self.hoist(step, f"{name}.step", out, loc)
+        read = Expr("local", i32, attr=counter, loc=loc)
+        if V.is_literal(step):
+            cond = V.compare("lt" if step.attr > 0 else "gt", read, stop, loc)
+        else:
+            cond = Expr("select", boolean, (V.compare("gt", step, V.literal(0, loc), loc),
+                                            V.compare("lt", read, stop, loc), V.compare("gt", read, stop, loc)),
+                        loc=loc)
+        self.loop_depth += 1
+        body = self.block(node.body)
+        self.loop_depth -= 1
+        increment = Assign(loc, counter, V.binary("add", read, step, loc))
+        out.append(Loop(loc, cond, [Assign(loc, var, read), *body], [increment]))
+
+    def hoist(self, e, name, out, loc):
+        """Evaluate a loop bound once, as Python does: literals stay, anything else goes to a local."""
+        if V.is_literal(e) or e.op == "const":
+            return e
+        var = Var(name, i32)
+        out.append(Assign(loc, var, V.coerce(e, i32)))
+        return Expr("local", i32, attr=var, loc=loc)
+
+    def stmt_break(self, node, out):
+        if not self.loop_depth:
+            raise self.error(node, "'break' outside a loop")
+        out.append(Break(self.loc(node)))
+
+    def stmt_continue(self, node, out):
+        if not self.loop_depth:
+            raise self.error(node, "'continue' outside a loop")
+        out.append(Continue(self.loc(node)))
+
+    def stmt_return(self, node, out):
+        if node.value is None:
+            value = None
+        elif isinstance(node.value, ast.Tuple):
+            items = [self.value(e) for e in node.value.elts]
+            value = self.make_tuple(items, node)
+        else:
+            value = self.value(node.value)
+        if self.function.is_kernel and value is not None:
+            raise self.error(node, "a kernel cannot return a value; store results into a Buffer parameter")
+        stmt = Return(self.loc(node), value)
+        self.returns.append((stmt, node))
+        out.append(stmt)
+
+    def make_tuple(self, items, node):
+        items = [self.checked(node, V.default_typed, i) for i in items]
+        for i in items:
+            if isinstance(i.type, TupleType):
+                raise self.error(node, "nested tuples are not supported")
+        return Expr("construct", TupleType(tuple(i.type for i in items)), items, loc=self.loc(node))
+
+    # ---- assignment -------------------------------------------------------------------------------
+    def assign(self, target, value_node, out):
+        if isinstance(target, ast.Tuple):
+            self.assign_tuple(target, value_node, out)
+            return
+        value = self.visit(value_node)
+        if not isinstance(value, Expr):
+            raise self.error(value_node, self.static_message(value, "assigned to a variable"))
+        self.store(target, self.finish(value_node, value), out, value_node)
+
+    def assign_tuple(self, target, value_node, out):
+        loc = self.loc(target)
+        if isinstance(value_node, ast.Tuple):  # a, b = b, a: evaluate every value first
+            if len(value_node.elts) != len(target.elts):
+                raise self.error(target, f"cannot unpack {len(value_node.elts)} values into "
+                                         f"{len(target.elts)} names")
+            temps = []
+            for elt in value_node.elts:
+                v = self.checked(elt, V.default_typed, self.value(elt))
+                tmp = Var("tuple.item", v.type)
+                out.append(Assign(loc, tmp, v))
+                temps.append(Expr("local", v.type, attr=tmp, loc=loc))
+            for t, v in zip(target.elts, temps):
+                self.store(t, v, out, value_node)
+            return
+        value = self.visit(value_node)
+        if isinstance(value, Shape):
+            items = [Expr("shape", i32, attr=(value.buffer, k), loc=loc) for k in range(value.buffer.type.ndim)]
+        elif isinstance(value, Expr) and isinstance(value.type, (TupleType, VectorType)):
+            tmp = Var("tuple", value.type)
+            out.append(Assign(loc, tmp, value))
+            read = Expr("local", value.type, attr=tmp, loc=loc)
+            elements = value.type.elements if isinstance(value.type, TupleType) else (value.type.scalar,) * value.type.n
+            items = [Expr("extract", t, (read,), attr=k, loc=loc) for k, t in enumerate(elements)]
+        else:
+            raise self.error(value_node, "only tuples, vectors and shapes can be unpacked")
+        if len(items) != len(target.elts):
+            raise self.error(target, f"cannot unpack {len(items)} values into {len(target.elts)} names")
+        for t, v in zip(target.elts, items):
+            self.store(t, v, out, value_node)
+
+    def store(self, target, value, out, value_node):
+        """Assign an already-evaluated value to a name, buffer element or vector component."""
+        loc = self.loc(target)
+        if isinstance(target, ast.Name):
+            var = self.scope.get(target.id)
+            if var is None or not isinstance(var, Var):
+                value = self.checked(value_node, V.default_typed, value)
+                var = self.local_for_store(target, value.type)
+            elif not can_assign(value.type, var.type, value.attr if V.is_literal(value) else None):
+                raise self.error(value_node, f"'{target.id}' is a {var.type.name} (from its first assignment); "
+                                             f"cannot assign a {value.type.name}: convert with "
+                                             f"{var.type.name}(...) or use another variable")
+            out.append(Assign(loc, var, self.checked(value_node, V.coerce, value, var.type)))
+            return
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            place = self.visit(target)
+            if isinstance(place, Place):
+                self.store_place(place, value, value_node, target, out)
+                return
+            if isinstance(place, Expr) and isinstance(target, ast.Attribute):
+                self.store_component(target, value, out, value_node)
+                return
+            if isinstance(place, Expr) and isinstance(target, ast.Subscript) and isinstance(place.type, ScalarType):
+                self.store_component(target, value, out, value_node)
+                return
+        raise self.error(target, "can only assign to names, buffer elements and vector components")
+
+    def store_place(self, place, value, value_node, target, out):
+        t = place.type
+        if isinstance(t, StructType):
+            raise self.error(target, f"cannot store a whole {t.name}; assign its fields one by one "
+                                     f"(a[i].field = ...)")
+        if isinstance(t, VectorType) and not isinstance(value.type, VectorType) and not V.is_literal(value):
+            raise self.error(value_node, f"cannot store a {value.type.name} into a {t.name} element")
+        converted = self.checked(value_node, V.coerce, value, t)
+        out.append(Store(self.loc(target), place.buffer, place.index, place.path, converted))
+
+    def store_component(self, target, value, out, value_node):
+        """``v.x = s``, ``v.xy = w`` or ``v[0] = s`` on a local vector: rebuild it with the new components."""
+        base = target.value
+        if not isinstance(base, ast.Name) or not isinstance(self.scope.get(base.id), Var):
+            raise self.error(target, "can only assign components of a local vector variable")
+        var = self.scope[base.id]
+        if not isinstance(var.type, VectorType):
+            raise self.error(target, f"'{base.id}' is a {var.type.name}, which has no components")
+        if isinstance(target, ast.Attribute):
+            idx = V.swizzle_indices(var.type, target.attr)
+            if idx is None or len(set(idx)) != len(idx):
+                raise self.error(target, f"cannot assign '{target.attr}' of a {var.type.name}")
+        else:
+            k = self.value(target.slice)
+            if not V.is_literal(k) or not isinstance(k.attr, int) or not 0 <= k.attr < var.type.n:
+                raise self.error(target.slice, f"a vector component index must be a literal 0..{var.type.n - 1}")
+            idx = (k.attr,)
+        loc = self.loc(target)
+        current = Expr("local", var.type, attr=var, loc=loc)
+        if len(idx) == 1:
+            parts = [self.checked(value_node, V.coerce, value, var.type.scalar)]
+        else:
+            value = self.checked(value_node, V.coerce, value, VectorType(var.type.scalar, len(idx)))
+            parts = [Expr("extract", var.type.scalar, (value,), attr=k, loc=loc) for k in range(len(idx))]
+        for k, part in zip(idx, parts):
+            current = Expr("insert", var.type, (current, part), attr=k, loc=loc)
+        out.append(Assign(loc, var, current))
+
+    def local_for_store(self, target, t):
+        """The Var for a name being assigned; creates it (with type ``t``) at its first assignment."""
+        name = target.id
+        existing = self.scope.get(name)
+        if isinstance(existing, Var):
+            if existing.type != t and not can_assign(t, existing.type):
+                raise self.error(target, f"'{name}' is a {existing.type.name}; cannot reuse it for {t.name}")
+            return existing
+        if existing is not None:
+            raise self.error(target, f"'{name}' is a parameter of kind {type(existing).__name__}; "
+                                     "use a new name for the local")
+        if isinstance(t, (StructType, BufferType)):
+            raise self.error(target, f"locals cannot hold a {t.name}")
+        self.checked(target, require_target, t, self.ctx.target)
+        var = Var(name, t)
+        self.scope[name] = var
+        return var
+
+    # ---- expressions ------------------------------------------------------------------------------
+    def visit(self, node):
+        handler = EXPRESSIONS.get(type(node))
+        if handler is None:
+            raise self.error(node, UNSUPPORTED.get(type(node), f"{type(node).__name__} expressions are not "
+                                                               "supported in kernels"))
+        return handler(self, node)
+
+    def value(self, node):
+        """An expression that must produce a runtime value (not a module, type or buffer)."""
+        result = self.visit(node)
+        if isinstance(result, Place) and not isinstance(result.type, StructType):
+            result = self.load(result, node)
+        if not isinstance(result, Expr):
+            raise self.error(node, self.static_message(result, "used as a value"))
+        return self.finish(node, result)
+
+    def argument(self, node):
+        """A call argument: a runtime value, or a buffer (helpers take buffers, bound at compile time)."""
+        result = self.visit(node)
+        if isinstance(result, Static) and isinstance(result.obj, BufferRef):
+            return result
+        if isinstance(result, Place) and not isinstance(result.type, StructType):
+            result = self.load(result, node)
+        if not isinstance(result, Expr):
+            raise self.error(node, self.static_message(result, "passed to a helper"))
+        return self.finish(node, result)
+
+    def finish(self, node, e):
+        if e.op == "load" and isinstance(e.type, StructType):
+            raise self.error(node, f"a whole {e.type.name} element cannot be copied; read its fields "
+                                   f"(a[i].field)")
+        self.checked(node, require_target, e.type, self.ctx.target)
+        return e
+
+    def static_message(self, value, what):
+        if isinstance(value, Place):
+            return f"a {value.type.name} element cannot be {what}; read its fields"
+        if isinstance(value, Shape):
+            return f"a shape cannot be {what}; use a.shape[k]"
+        obj = value.obj if isinstance(value, Static) else value
+        if isinstance(obj, BufferRef):
+            return f"buffer '{obj.name}' cannot be {what}; index it (a[i]) or pass it to a helper"
+        return f"{describe(obj)} cannot be {what} in a kernel"
+
+    def index_value(self, node):
+        e = self.value(node)
+        if V.is_literal(e):
+            if not isinstance(e.attr, int) or isinstance(e.attr, bool):
+                raise self.error(node, "indices and range() bounds must be integers")
+            return e
+        if not isinstance(e.type, ScalarType) or e.type.kind not in "iu":
+            raise self.error(node, f"indices and range() bounds must be integers, not {e.type.name}")
+        return e if e.type == i32 else Expr("convert", i32, (e,), loc=e.loc)
+
+    def condition(self, node):
+        return self.checked(node, V.truth, self.value(node))
+
+    def expr_constant(self, node):
+        v = node.value
+        if isinstance(v, (bool, int, float)):
+            return V.literal(v, self.loc(node))
+        kind = "strings" if isinstance(v, (str, bytes)) else f"{type(v).__name__} constants"
+        raise self.error(node, f"{kind} are not supported in kernels")
+
+    def expr_name(self, node):
+        if node.id in self.scope:
+            bound = self.scope[node.id]
+            if isinstance(bound, Var):
+                return Expr("local", bound.type, attr=bound, loc=self.loc(node))
+            return bound
+        if node.id in self.assigned:
+            raise self.error(node, f"local variable '{node.id}' is used before it is assigned")
+        try:
+            obj = self.src.lookup(node.id)
+        except KeyError:
+            raise self.error(node, f"name '{node.id}' is not defined") from None
+        return self.from_python(obj, node)
+
+    def name_value(self, node):
+        e = self.expr_name(node)
+        if not isinstance(e, Expr):
+            raise self.error(node, self.static_message(e, "used as a value"))
+        return e
+
+    def from_python(self, obj, node):
+        """A module-level object as seen from kernel code: constants fold, others stay static."""
+        c = constant_value(obj)
+        if c is not None:
+            if isinstance(c, (bool, int, float)):
+                return V.literal(c, self.loc(node))
+            return self.checked(node, V.numpy_constant, c, self.loc(node))
+        return Static(obj)
+
+    def expr_attribute(self, node):
+        base = self.visit(node.value)
+        loc = self.loc(node)
+        if isinstance(base, Static):
+            if isinstance(base.obj, BufferRef):
+                if node.attr == "shape":
+                    return Shape(base.obj)
+                raise self.error(node, f"buffers have .shape and len(); '{node.attr}' is not supported")
+            try:
+                return self.from_python(resolve_attribute(base.obj, node.attr), node)
+            except KeyError:
+                raise self.error(node, f"{describe(base.obj)} has no attribute '{node.attr}' usable in "
+                                       "kernels") from None
+        if isinstance(base, Place):
+            return self.member(base, node)
+        if isinstance(base, Expr):
+            if isinstance(base.type, VectorType):
+                return self.checked(node, V.swizzle, base, node.attr, loc)
+            raise self.error(node, f"a {base.type.name} has no attribute '{node.attr}'")
+        raise self.error(node, self.static_message(base, "accessed with '.'"))
+
+    def member(self, place, node):
+        """``a[i].field`` or ``a[i].x``: extend the access path; swizzles of several components load."""
+        t = place.type
+        if isinstance(t, StructType):
+            names = [n for n, _ in t.fields]
+            if node.attr not in names:
+                raise self.error(node, f"{t.name} has no field '{node.attr}'; it has {', '.join(names)}")
+            k = names.index(node.attr)
+            return Place(place.buffer, place.index, place.path + (k,), t.fields[k][1])
+        if isinstance(t, VectorType):
+            idx = V.swizzle_indices(t, node.attr)
+            if idx is not None and len(idx) == 1:
+                return Place(place.buffer, place.index, place.path + idx, t.scalar)
+            return self.checked(node, V.swizzle, self.load(place, node), node.attr, self.loc(node))
+        raise self.error(node, f"a {t.name} has no attribute '{node.attr}'")
+
+    def load(self, place, node):
+        return Expr("load", place.type, (place.index,), attr=(place.buffer, place.path), loc=self.loc(node))
+
+    def expr_subscript(self, node):
+        base = self.visit(node.value)
+        loc = self.loc(node)
+        if isinstance(base, Static) and isinstance(base.obj, BufferRef):
+            return self.element(base.obj, node)
+        if isinstance(base, Shape):
+            k = self.value(node.slice)
+            if not V.is_literal(k) or not isinstance(k.attr, int) or not -base.buffer.type.ndim <= k.attr < base.buffer.type.ndim:
+                raise self.error(node.slice, f"a.shape[k] needs a literal k in 0..{base.buffer.type.ndim - 1}")
+            return Expr("shape", i32, attr=(base.buffer, k.attr % base.buffer.type.ndim), loc=loc)
+        if isinstance(base, Place):
+            base = self.load(base, node)
+        if isinstance(base, Expr) and isinstance(base.type, (VectorType, TupleType)):
+            k = self.value(node.slice)
+            n = base.type.n if isinstance(base.type, VectorType) else len(base.type.elements)
+            if not V.is_literal(k) or not isinstance(k.attr, int) or not -n <= k.attr < n:
+                raise self.error(node.slice, f"a {base.type.name} index must be a literal in 0..{n - 1}")
+            t = base.type.scalar if isinstance(base.type, VectorType) else base.type.elements[k.attr]
+            return Expr("extract", t, (base,), attr=k.attr % n, loc=loc)
+        if isinstance(base, Static) and isinstance(base.obj, tuple):
+            raise self.error(node, "indexing Python tuples is not supported; unpack them")
+        raise self.error(node, "only buffers, shapes and vectors can be indexed")
+
+    def element(self, buffer, node):
+        """``a[i]`` / ``a[i, j]``: the linear row-major index of one element."""
+        indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        ndim = buffer.type.ndim
+        if len(indices) != ndim:
+            raise self.error(node, f"'{buffer.name}' is a {buffer.type.name} ({ndim}-D): index it with "
+                                   f"{ndim} index{'es' if ndim > 1 else ''}, like "
+                                   f"{buffer.name}[{', '.join('ijk'[:ndim])}]")
+        loc = self.loc(node)
+        linear = None
+        for k, idx_node in enumerate(indices):
+            idx = self.index_value(idx_node)
+            if V.is_literal(idx) and idx.attr < 0:  # a[-1]: Python's from-the-end index
+                idx = V.binary("add", Expr("shape", i32, attr=(buffer, k), loc=loc), idx, loc)
+            idx = V.coerce(idx, i32)
+            if linear is None:
+                linear = idx
+            else:
+                size = Expr("shape", i32, attr=(buffer, k), loc=loc)
+                linear = V.binary("add", V.binary("mul", linear, size, loc), idx, loc)
+        return Place(buffer, linear, (), buffer.type.element)
+
+    def expr_binop(self, node):
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            raise self.error(node, "the matrix operator @ is not supported; use * on mat types")
+        return self.checked(node, V.binary, op, self.value(node.left), self.value(node.right), self.loc(node))
+
+    def expr_unaryop(self, node):
+        if isinstance(node.op, ast.Not):
+            return self.checked(node, V.logical_not, self.condition(node.operand), self.loc(node))
+        return self.checked(node, V.unary, UNOPS[type(node.op)], self.value(node.operand), self.loc(node))
+
+    def expr_boolop(self, node):
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        operands = []
+        for v in node.values:
+            e = self.value(v)
+            if not (V.is_literal(e) or e.type == boolean):
+                raise self.error(v, f"'{op}' needs bool operands (Python would return the {e.type.name} "
+                                    f"itself); write a comparison such as (x != 0)")
+            operands.append(e)
+        return V.logical(op, operands, self.loc(node))
+
+    def expr_compare(self, node):
+        loc = self.loc(node)
+        left = self.value(node.left)
+        terms = []
+        for op_node, right_node in zip(node.ops, node.comparators):
+            op = CMPOPS.get(type(op_node))
+            if op is None:
+                raise self.error(node, "'is' and 'in' are not supported in kernels; compare values with == "
+                                       "and use explicit tests")
+            right = self.value(right_node)
+            last = right_node is node.comparators[-1]
+            if not last and not V.is_literal(right) and right.op not in ("local", "const"):
+                tmp = Var("cmp", right.type)  # a < f(x) < c evaluates f(x) once
+                read = Expr("local", right.type, attr=tmp, loc=loc)
+                terms.append((op, left, read, tmp, right))
+                left = read
+                continue
+            terms.append((op, left, right, None, None))
+            left = right
+        result = None
+        for op, a, b, tmp, init in reversed(terms):
+            term = self.checked(node, V.compare, op, a, b, loc)
+            combined = term if result is None else V.logical("and", [term, result], loc)
+            result = Expr("let", boolean, (init, combined), attr=tmp, loc=loc) if tmp is not None else combined
+        return result
+
+    def expr_ifexp(self, node):
+        cond = self.condition(node.test)
+        a, b = self.value(node.body), self.value(node.orelse)
+        if V.is_literal(a) and V.is_literal(b):
+            a, b = V.default_typed(a), V.default_typed(b)
+        t = a.type if not V.is_literal(a) else b.type
+        if V.is_literal(a) or V.is_literal(b):
+            a, b = (self.checked(node, V.coerce, x, t) for x in (a, b))
+        if a.type != b.type:
+            raise self.error(node, f"both sides of a conditional expression must have one type; got "
+                                   f"{a.type.name} and {b.type.name}: cast one of them")
+        if V.is_literal(cond):
+            return a if cond.attr else b
+        return Expr("ifexp", t, (cond, a, b), loc=self.loc(node))
+
+    def expr_tuple(self, node):
+        raise self.error(node, "tuples can only be returned from helpers or unpacked in an assignment")
+
+    def expr_call(self, node):
+        func = self.visit(node.func)
+        if not isinstance(func, Static):
+            raise self.error(node.func, "only functions, types and intrinsics can be called")
+        return calls.call(self, func.obj, node)
+
+    def is_builtin(self, func_node, obj):
+        try:
+            f = self.visit(func_node)
+        except CompileError:
+            return False
+        return isinstance(f, Static) and f.obj is obj
+
+    def static(self, node):
+        r = self.visit(node)
+        return r.obj if isinstance(r, Static) else None
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def call_helper(self, fn, node, args):
+        """Compile (or reuse) the specialisation of helper ``fn`` for these arguments; return the call."""
+        src = function_source(fn)
+        if fn.__code__ in self.ctx.active:
+            raise self.error(node, f"recursion is not supported: '{fn.__name__}' calls itself (directly or "
+                                   "through other helpers); rewrite it as a loop")
+        bound = self.bind_arguments(fn, src, node, args)
+        key = (fn.__code__, tuple(arg_key(v) for _, v in bound))
+        spec = self.ctx.specialisations.get(key)
+        if spec is None:
+            spec = self.specialise(fn, src, node, bound)
+            self.ctx.specialisations[key] = spec
+        if spec not in self.function.calls:
+            self.function.calls.append(spec)
+        runtime_args = [v for _, v in bound if isinstance(v, Expr) and not V.is_literal(v)]
+        if spec.return_type is None:
+            return Expr("call", None, runtime_args, attr=spec, loc=self.loc(node))
+        return Expr("call", spec.return_type, runtime_args, attr=spec, loc=self.loc(node))
+
+    def bind_arguments(self, fn, src, node, args):
+        try:
+            sig = inspect.signature(fn)
+            bound = sig.bind(*args[0], **args[1])
+        except TypeError as e:
+            raise self.error(node, f"wrong arguments for helper '{fn.__name__}': {e}") from None
+        bound.apply_defaults()
+        annotations = getattr(fn, "__annotations__", {})
+        result = []
+        for name, value in bound.arguments.items():
+            if not isinstance(value, Expr):
+                if isinstance(value, (bool, int, float)):  # a default value
+                    value = V.literal(value, self.loc(node))
+                elif isinstance(value, Static) and isinstance(value.obj, BufferRef):
+                    value = value.obj
+                else:
+                    raise self.error(node, f"argument '{name}' of '{fn.__name__}': "
+                                           + self.static_message(value, "passed to a helper"))
+            if name in annotations and isinstance(value, Expr):
+                t = as_lang_type(annotations[name])
+                if t is not None and not isinstance(t, BufferType):
+                    if not (V.is_literal(value) or value.type == t):
+                        raise self.error(node, f"argument '{name}' of '{fn.__name__}' is annotated {t.name} "
+                                               f"but got a {value.type.name}; convert it with {t.name}(...)")
+                    value = self.checked(node, V.coerce, value, t)
+            result.append((name, value))
+        return result
+
+    def specialise(self, fn, src, node, bound):
+        caller = f"{'kernel' if self.function.is_kernel else 'helper'} '{self.function.name.split('.')[0]}'"
+        link = f"helper '{fn.__name__}' called from {caller} at {self.loc(node).filename}:{self.loc(node).line}"
+        count = self.ctx.names.get(fn.__name__, 0)
+        self.ctx.names[fn.__name__] = count + 1
+        name = fn.__name__ if count == 0 else f"{fn.__name__}.{count}"
+        scope, params = {}, []
+        for pname, value in bound:
+            if isinstance(value, Expr) and not V.is_literal(value):
+                var = Var(pname, value.type)
+                scope[pname] = var
+                params.append(var)
+            elif isinstance(value, BufferRef):
+                scope[pname] = Static(value)
+            else:
+                scope[pname] = value
+        function = Function(name, params, None, [], src.loc(src.tree))
+        compiler = FunctionCompiler(self.ctx, src, function, scope, [link, *self.chain])
+        self.ctx.active.append(fn.__code__)
+        try:
+            function.body = compiler.block(src.tree.body)
+        finally:
+            self.ctx.active.pop()
+        function.return_type = compiler.unify_returns()
+        self.ctx.helpers.append(function)
+        return function
+
+    def unify_returns(self):
+        """The helper's return type from its return statements; literals adapt to the typed ones."""
+        valued = [(s, n) for s, n in self.returns if s.value is not None]
+        if not valued:
+            return None
+        if len(valued) != len(self.returns):
+            raise self.error(self.returns[0][1], "a helper must return a value on every return or on none")
+        typed = [s.value.type for s, _ in valued if not V.is_literal(s.value)]
+        t = typed[0] if typed else V.default_typed(valued[0][0].value).type
+        for stmt, node in valued:
+            if not V.is_literal(stmt.value) and stmt.value.type != t:
+                raise self.error(node, f"this returns a {stmt.value.type.name}, but an earlier return gives "
+                                       f"a {t.name}; convert it with {getattr(t, 'name', t)}(...)")
+            stmt.value = self.checked(node, V.coerce, stmt.value, t) if V.is_literal(stmt.value) else stmt.value
+        if not ends_with_return(self.function.body):
+            raise self.error(self.src.tree, f"helper '{self.src.name}' can reach its end without returning a "
+                                            "value; add a return at the end")
+        return t
+
+
+def ends_with_return(stmts):
+    """Whether every path through ``stmts`` ends in a return (conservatively)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, Return):
+        return True
+    if isinstance(last, If):
+        return ends_with_return(last.body) and ends_with_return(last.orelse)
+    if isinstance(last, Loop) and last.cond.op == "literal" and last.cond.attr is True:
+        return not any(isinstance(s, Break) for s in last.body)
+    return False
+
+
+def arg_key(value):
+    """What makes two calls of a helper share one specialisation."""
+    if isinstance(value, BufferRef):
+        return ("buffer", id(value))
+    if V.is_literal(value):
+        return ("literal", type(value.attr).__name__, value.attr)
+    return ("value", value.type)
+
+
+def describe(obj):
+    """A short phrase naming a Python object for error messages."""
+    if isinstance(obj, type):
+        return f"class '{obj.__name__}'"
+    if callable(obj) and hasattr(obj, "__name__"):
+        return f"'{obj.__name__}'"
+    module = getattr(obj, "__name__", None)
+    if module:
+        return f"module '{module}'"
+    return f"a {type(obj).__name__} object"
+
+
+STATEMENTS = {
+    ast.Pass: FunctionCompiler.stmt_pass, ast.Expr: FunctionCompiler.stmt_expr,
+    ast.Assign: FunctionCompiler.stmt_assign, ast.AnnAssign: FunctionCompiler.stmt_annassign,
+    ast.AugAssign: FunctionCompiler.stmt_augassign, ast.If: FunctionCompiler.stmt_if,
+    ast.While: FunctionCompiler.stmt_while, ast.For: FunctionCompiler.stmt_for,
+    ast.Break: FunctionCompiler.stmt_break, ast.Continue: FunctionCompiler.stmt_continue,
+    ast.Return: FunctionCompiler.stmt_return,
+}
+
+EXPRESSIONS = {
+    ast.Constant: FunctionCompiler.expr_constant, ast.Name: FunctionCompiler.expr_name,
+    ast.Attribute: FunctionCompiler.expr_attribute, ast.Subscript: FunctionCompiler.expr_subscript,
+    ast.BinOp: FunctionCompiler.expr_binop, ast.UnaryOp: FunctionCompiler.expr_unaryop,
+    ast.BoolOp: FunctionCompiler.expr_boolop, ast.Compare: FunctionCompiler.expr_compare,
+    ast.IfExp: FunctionCompiler.expr_ifexp, ast.Call: FunctionCompiler.expr_call,
+    ast.Tuple: FunctionCompiler.expr_tuple,
+}

@@ -1,0 +1,269 @@
+"""The typed intermediate representation between the frontend and SPIR-V lowering.
+
+A kernel is a tree of statements over typed expressions; every node carries the :class:`Loc` of the
+Python source it came from, so a pass or the lowering can report errors at the user's line, and the
+lowering emits ``OpLine`` for it. Locals are mutable variables (:class:`Var`), not SSA values: the
+driver's own optimiser promotes them to registers, and Python's assignment semantics map onto them
+directly.
+
+Expressions are one class, :class:`Expr`, with an ``op`` string (the table below), a lang ``type``,
+operand ``args`` and a per-op ``attr``; that uniform shape lets the passes walk and rebuild any
+expression with one function. Ops:
+
+=============  =====================================================================================
+``const``      ``attr``: the value (Python scalar or tuple for a vector)
+``local``      read a :class:`Var` (``attr``)
+``push``       read push-constant member ``attr`` (scalar parameters)
+``shape``      ``attr = (buffer, k)``: dimension ``k`` of a buffer (i32)
+``load``       ``attr = (buffer, path)``: element ``args[0]`` (linear index) of a buffer, then member path
+``builtin``    ``attr``: ``global_id``, ``local_id``, ``group_id``, ``num_groups``, ``workgroup_size``
+``binop``      ``attr``: add sub mul truediv floordiv mod pow lshift rshift bitand bitor bitxor min max
+``cmp``        ``attr``: eq ne lt le gt ge (operands already of one type)
+``unop``       ``attr``: neg invert not
+``convert``    numeric conversion of ``args[0]`` to ``type``
+``select``     ``args = (cond, a, b)``, both sides evaluated
+``and``/``or`` short-circuit boolean operators
+``ifexp``      ``args = (cond, a, b)``, only the chosen side evaluated
+``let``        ``attr``: a Var; stores ``args[0]`` into it, then evaluates ``args[1]``
+``call``       ``attr``: the callee :class:`Function`
+``ext``        ``attr``: a GLSL.std.450 instruction name (``"Sqrt"``)
+``dot``        dot product of two float vectors
+``isnan``      ``isinf``: float classification
+``construct``  a vector, matrix or tuple from ``args``
+``extract``    ``attr``: component index of ``args[0]``
+``shuffle``    ``attr``: tuple of component indices of ``args[0]`` (a swizzle)
+``insert``     ``attr``: component index; ``args = (composite, value)``
+=============  =====================================================================================
+"""
+import dataclasses
+import itertools
+
+
+@dataclasses.dataclass(frozen=True)
+class Loc:
+    """A source position: file name, 1-based line and 1-based column."""
+    filename: str
+    line: int
+    col: int
+
+    def __str__(self):
+        return f"{self.filename}:{self.line}:{self.col}"
+
+
+class Var:
+    """A local variable of one function; ``uid`` makes names unique and dumps deterministic."""
+    __slots__ = ("name", "type", "uid")
+    _counter = itertools.count()
+
+    def __init__(self, name, type):
+        self.name = name
+        self.type = type
+        self.uid = next(Var._counter)
+
+    def __repr__(self):
+        return f"%{self.name}"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BufferRef:
+    """A buffer parameter of the kernel: its binding and where its shape lives in the push constants."""
+    name: str
+    type: object  # BufferType
+    binding: int
+    shape_member: int  # index of its first shape word among the push-constant members
+    param_index: int
+
+    def __repr__(self):
+        return self.name
+
+
+class Expr:
+    """A typed expression node (see the module docstring for the ops)."""
+    __slots__ = ("op", "type", "args", "attr", "loc")
+
+    def __init__(self, op, type, args=(), attr=None, loc=None):
+        self.op = op
+        self.type = type
+        self.args = tuple(args)
+        self.attr = attr
+        self.loc = loc
+
+    def with_args(self, args):
+        return Expr(self.op, self.type, args, self.attr, self.loc)
+
+    def __repr__(self):
+        return format_expr(self)
+
+
+PURE_OPS = frozenset({"const", "local", "push", "shape", "builtin", "binop", "cmp", "unop", "convert", "select",
+                      "ext", "dot", "isnan", "isinf", "construct", "extract", "shuffle", "insert", "and",
+                      "or", "ifexp"})
+
+
+def is_pure(e):
+    """True when evaluating ``e`` has no effect and reads no memory a store could change (buffer loads
+    and calls are not pure here: a helper may store, and a load may be guarded by a bounds check)."""
+    return e.op in PURE_OPS and all(is_pure(a) for a in e.args)
+
+
+@dataclasses.dataclass(eq=False)
+class Stmt:
+    """Base of statements; ``loc`` is the statement's source position."""
+    loc: Loc
+
+
+@dataclasses.dataclass(eq=False)
+class Assign(Stmt):
+    var: Var
+    value: Expr
+
+
+@dataclasses.dataclass(eq=False)
+class Store(Stmt):
+    """``buffer[index].path = value``; ``index`` is the linear element index."""
+    buffer: BufferRef
+    index: Expr
+    path: tuple
+    value: Expr
+
+
+@dataclasses.dataclass(eq=False)
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclasses.dataclass(eq=False)
+class If(Stmt):
+    cond: Expr
+    body: list
+    orelse: list
+
+
+@dataclasses.dataclass(eq=False)
+class Loop(Stmt):
+    """``while cond: body`` with ``step`` run at the continue target (``for`` loops' increment)."""
+    cond: Expr
+    body: list
+    step: list
+
+
+@dataclasses.dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclasses.dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclasses.dataclass(eq=False)
+class Return(Stmt):
+    value: Expr = None
+
+
+TERMINATORS = (Break, Continue, Return)
+
+
+@dataclasses.dataclass(eq=False)
+class Function:
+    """One compiled function: the kernel entry point or one specialisation of a helper."""
+    name: str
+    params: list  # of Var
+    return_type: object  # a lang type, TupleType, or None for no value
+    body: list
+    loc: Loc
+    is_kernel: bool = False
+    calls: list = dataclasses.field(default_factory=list)  # callee Functions, in first-call order
+
+
+@dataclasses.dataclass
+class Program:
+    """What the frontend hands the passes and the lowering: the kernel, its helpers, its interface."""
+    kernel: Function
+    helpers: list  # of Function, callees before callers
+    buffers: list  # of BufferRef
+    push_members: list  # of (name, lang type, byte offset), after the 32-byte header
+    workgroup: tuple
+    params: list  # of artifact.Param
+    push_size: int  # bytes of push constants, header included
+    written: set  # the BufferRefs some function stores into
+
+    @property
+    def functions(self):
+        """Helpers (callees first) then the kernel."""
+        return [*self.helpers, self.kernel]
+
+
+def walk_exprs(stmts):
+    """Every top-level expression of a statement list (recursively into nested statements)."""
+    for s in stmts:
+        if isinstance(s, (Assign, ExprStmt)):
+            yield s.value
+        elif isinstance(s, Store):
+            yield s.index
+            yield s.value
+        elif isinstance(s, If):
+            yield s.cond
+            yield from walk_exprs(s.body)
+            yield from walk_exprs(s.orelse)
+        elif isinstance(s, Loop):
+            yield s.cond
+            yield from walk_exprs(s.body)
+            yield from walk_exprs(s.step)
+        elif isinstance(s, Return) and s.value is not None:
+            yield s.value
+
+
+def format_expr(e):
+    if e.op in ("const", "builtin"):
+        return f"{e.attr!r}:{e.type}" if e.op == "const" else f"{e.attr}()"
+    if e.op == "local":
+        return repr(e.attr)
+    if e.op == "push":
+        return f"push[{e.attr}]"
+    if e.op == "shape":
+        return f"{e.attr[0].name}.shape[{e.attr[1]}]"
+    if e.op == "load":
+        path = "".join(f".{p}" for p in e.attr[1])
+        return f"{e.attr[0].name}[{format_expr(e.args[0])}]{path}"
+    if e.op == "call":
+        return f"{e.attr.name}({', '.join(map(format_expr, e.args))})"
+    attr = "" if e.attr is None else f".{e.attr.name if isinstance(e.attr, Var) else e.attr}"
+    return f"{e.op}{attr}:{e.type}({', '.join(map(format_expr, e.args))})"
+
+
+def format_stmts(stmts, indent="  "):
+    """The statement list as indented text (what ``LEGIONELLA_DUMP=ir`` prints)."""
+    lines = []
+    for s in stmts:
+        if isinstance(s, Assign):
+            lines.append(f"{indent}{s.var!r}:{s.var.type} = {format_expr(s.value)}")
+        elif isinstance(s, Store):
+            path = "".join(f".{p}" for p in s.path)
+            lines.append(f"{indent}{s.buffer.name}[{format_expr(s.index)}]{path} = {format_expr(s.value)}")
+        elif isinstance(s, ExprStmt):
+            lines.append(f"{indent}{format_expr(s.value)}")
+        elif isinstance(s, If):
+            lines.append(f"{indent}if {format_expr(s.cond)}:")
+            lines.extend(format_stmts(s.body, indent + "  "))
+            if s.orelse:
+                lines.append(f"{indent}else:")
+                lines.extend(format_stmts(s.orelse, indent + "  "))
+        elif isinstance(s, Loop):
+            lines.append(f"{indent}loop while {format_expr(s.cond)}:")
+            lines.extend(format_stmts(s.body, indent + "  "))
+            if s.step:
+                lines.append(f"{indent}continuing:")
+                lines.extend(format_stmts(s.step, indent + "  "))
+        elif isinstance(s, Return):
+            lines.append(f"{indent}return" + ("" if s.value is None else f" {format_expr(s.value)}"))
+        else:
+            lines.append(f"{indent}{type(s).__name__.lower()}")
+    return lines
+
+
+def format_function(f):
+    params = ", ".join(f"{p!r}:{p.type}" for p in f.params)
+    head = f"{'kernel' if f.is_kernel else 'func'} {f.name}({params}) -> {f.return_type}:"
+    return "\n".join([head, *format_stmts(f.body)])

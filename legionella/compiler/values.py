@@ -1,0 +1,253 @@
+"""Building typed IR expressions under the type rules: literals, conversions, operators.
+
+The frontend turns AST nodes into calls of these functions; each returns an :class:`~.ir.Expr` or raises
+:class:`~.typerules.TypeRuleError` (the frontend adds the source location). A *literal* is an Expr with
+op ``"literal"``: a Python value that has not met a typed operand yet (NEP 50's weak scalar). Two
+literals fold in Python, exactly as the emulator computes them.
+"""
+import operator
+
+import numpy as np
+
+from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32
+from .ir import Expr
+from .typerules import (TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with,
+                        with_scalar)
+
+
+def literal(value, loc):
+    """A weak Python literal (bool, int or float)."""
+    return Expr("literal", literal_type(value), attr=value, loc=loc)
+
+
+def is_literal(e):
+    return e.op == "literal"
+
+
+def const(value, type, loc):
+    """A typed constant; vectors take a tuple of component values."""
+    return Expr("const", type, attr=value, loc=loc)
+
+
+def _component_value(value, scalar):
+    """A Python value converted to a component of ``scalar`` (ints wrap, floats truncate into ints)."""
+    if scalar.kind == "b":
+        return bool(value)
+    if scalar.kind == "f":
+        return float(value)
+    return int(scalar(value))
+
+
+def coerce(e, t):
+    """``e`` converted to type ``t`` (numpy's unsafe cast; literals become constants of ``t``)."""
+    if e.type == t and e.op != "literal":
+        return e
+    if is_literal(e):
+        s = scalar_of(t)
+        if s is None:
+            raise TypeRuleError(f"cannot use a literal as a {t.name}")
+        if s.kind in "iu" and isinstance(e.attr, float):
+            raise TypeRuleError(f"a float literal cannot be used as {t.name}; write {s.name}({e.attr!r}) to "
+                                "truncate it")
+        c = const(_component_value(e.attr, s), s, e.loc)
+        return splat(c, t) if isinstance(t, VectorType) else c
+    if isinstance(e.type, ScalarType) and isinstance(t, VectorType):
+        return splat(coerce(e, t.scalar), t)
+    if isinstance(e.type, VectorType) and isinstance(t, VectorType) and e.type.n == t.n:
+        return Expr("convert", t, (e,), loc=e.loc)
+    if isinstance(e.type, ScalarType) and isinstance(t, ScalarType):
+        if t.kind == "b":
+            return compare("ne", e, literal(0, e.loc))
+        if e.type.kind == "b":
+            return Expr("select", t, (e, const(_component_value(1, t), t, e.loc),
+                                      const(_component_value(0, t), t, e.loc)), loc=e.loc)
+        return Expr("convert", t, (e,), loc=e.loc)
+    raise TypeRuleError(f"cannot convert {e.type.name} to {t.name}")
+
+
+def splat(e, vt):
+    """A scalar repeated into every component of vector type ``vt``."""
+    return Expr("construct", vt, (e,) * vt.n, loc=e.loc)
+
+
+def common_type(a, b):
+    """The type two operands meet at (weak literals adapt to the typed side)."""
+    if is_literal(a) and is_literal(b):
+        raise AssertionError("two literals fold before typing")
+    if is_literal(a):
+        return weak_with(a.attr, b.type)
+    if is_literal(b):
+        return weak_with(b.attr, a.type)
+    return promote(a.type, b.type)
+
+
+_PY_BINOPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+              "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
+              "lshift": operator.lshift, "rshift": operator.rshift, "bitand": operator.and_,
+              "bitor": operator.or_, "bitxor": operator.xor}
+_PY_CMPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+            "ge": operator.ge}
+INT_ONLY = frozenset({"lshift", "rshift", "bitand", "bitor", "bitxor"})
+BOOL_OK = frozenset({"bitand", "bitor", "bitxor"})
+
+
+def fold_literals(op, a, b, loc):
+    """Two literals combine in Python, as the emulator does."""
+    table = _PY_CMPS if op in _PY_CMPS else _PY_BINOPS
+    try:
+        value = table[op](a.attr, b.attr)
+    except ZeroDivisionError:
+        raise TypeRuleError("division by zero in a constant expression") from None
+    except (TypeError, ValueError, OverflowError) as e:
+        raise TypeRuleError(f"cannot compute this constant expression: {e}") from None
+    return literal(value, loc)
+
+
+def _check_operands(op, t):
+    s = scalar_of(t)
+    if isinstance(t, (StructType, TupleType, MatrixType)) or s is None:
+        raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' is not defined for {t.name}")
+    if s.kind == "b" and op not in BOOL_OK:
+        raise TypeRuleError(f"arithmetic on bool values is not supported; convert with i32(...) first")
+    if op in INT_ONLY and s.kind == "f":
+        raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' needs integer operands, not {t.name}")
+
+
+OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
+              "lshift": "<<", "rshift": ">>", "bitand": "&", "bitor": "|", "bitxor": "^", "eq": "==",
+              "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def binary(op, a, b, loc):
+    """``a <op> b`` with numpy's result type; ``**`` with a literal integer exponent multiplies."""
+    if is_literal(a) and is_literal(b):
+        return fold_literals(op, a, b, loc)
+    t = common_type(a, b)
+    _check_operands(op, t)
+    if op == "pow":
+        return power(a, b, t, loc)
+    if op == "truediv":
+        t = true_division(t)
+    return Expr("binop", t, (coerce(a, t), coerce(b, t)), attr=op, loc=loc)
+
+
+def power(a, b, t, loc):
+    """``a ** b``: a small literal integer exponent becomes multiplications (exact, any sign of ``a``);
+    integer powers need a literal exponent >= 0; other float powers use GLSL ``Pow``."""
+    if is_literal(b) and isinstance(b.attr, int) and not isinstance(b.attr, bool):
+        n = b.attr
+        if scalar_of(t).kind in "iu" and n < 0:
+            raise TypeRuleError("integers to negative powers are not allowed (numpy raises); use a float base")
+        if abs(n) <= 16:
+            base = coerce(a, t)
+            result = coerce(literal(1, loc), t)
+            for _ in range(abs(n)):
+                result = Expr("binop", t, (result, base), attr="mul", loc=loc) if _ else base
+            if n < 0:
+                result = Expr("binop", t, (coerce(literal(1, loc), t), result), attr="truediv", loc=loc)
+            return result
+    if scalar_of(t).kind in "iu":
+        raise TypeRuleError("integer '**' needs a literal exponent between 0 and 16; write a loop, or use "
+                            "float operands")
+    return Expr("ext", t, (coerce(a, t), coerce(b, t)), attr="Pow", loc=loc)
+
+
+def compare(op, a, b, loc=None):
+    """``a <op> b`` for scalars, in their common type; the result is bool."""
+    loc = loc or a.loc
+    if is_literal(a) and is_literal(b):
+        return fold_literals(op, a, b, loc)
+    t = common_type(a, b)
+    if not isinstance(t, ScalarType):
+        raise TypeRuleError(f"comparisons need scalars, not {t.name}; compare components (v.x < w.x)")
+    if t.kind == "b" and op not in ("eq", "ne"):
+        raise TypeRuleError("bool values can only be compared with == and !=")
+    return Expr("cmp", boolean, (coerce(a, t), coerce(b, t)), attr=op, loc=loc)
+
+
+def unary(op, e, loc):
+    """``-e``, ``+e``, ``~e``."""
+    if is_literal(e):
+        value = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert}[op](e.attr)
+        return literal(value, loc)
+    s = scalar_of(e.type)
+    if s is None or isinstance(e.type, MatrixType):
+        raise TypeRuleError(f"unary operator is not defined for {e.type.name}")
+    if op == "pos":
+        return e
+    if s.kind == "b":
+        if op == "invert":
+            return Expr("unop", e.type, (e,), attr="not", loc=loc)
+        raise TypeRuleError("arithmetic on bool values is not supported; convert with i32(...) first")
+    if op == "invert" and s.kind == "f":
+        raise TypeRuleError(f"operator '~' needs an integer operand, not {e.type.name}")
+    return Expr("unop", e.type, (e,), attr=op, loc=loc)
+
+
+def truth(e):
+    """Python truthiness of a scalar as a bool expression (``if n:`` means ``n != 0``)."""
+    if is_literal(e):
+        return literal(bool(e.attr), e.loc)
+    if e.type == boolean:
+        return e
+    if isinstance(e.type, ScalarType):
+        return compare("ne", e, literal(0, e.loc), e.loc)
+    raise TypeRuleError(f"a {e.type.name} cannot be used as a condition; compare its components")
+
+
+def logical_not(e, loc):
+    """``not e`` of a bool expression."""
+    if is_literal(e):
+        return literal(not e.attr, loc)
+    return Expr("unop", boolean, (e,), attr="not", loc=loc)
+
+
+def logical(op, values, loc):
+    """Short-circuit ``and``/``or`` over bool operands."""
+    result = values[-1]
+    for v in reversed(values[:-1]):
+        if is_literal(v):
+            result = (result if bool(v.attr) else v) if op == "and" else (v if bool(v.attr) else result)
+            continue
+        result = Expr(op, boolean, (v, coerce(result, boolean)), loc=loc)
+    return result
+
+
+def swizzle(e, name, loc):
+    """``v.x`` / ``v.xy`` / ``v.zyx``: one component or a shuffled vector."""
+    vt = e.type
+    for letters in ("xyzw", "rgba"):
+        if all(c in letters[:vt.n] for c in name) and 1 <= len(name) <= 4:
+            idx = tuple(letters.index(c) for c in name)
+            if len(idx) == 1:
+                return Expr("extract", vt.scalar, (e,), attr=idx[0], loc=loc)
+            return Expr("shuffle", VectorType(vt.scalar, len(idx)), (e,), attr=idx, loc=loc)
+    raise TypeRuleError(f"{vt.name} has no component or swizzle '{name}'")
+
+
+def swizzle_indices(vt, name):
+    """The component indices a swizzle names, or None."""
+    for letters in ("xyzw", "rgba"):
+        if all(c in letters[:vt.n] for c in name) and 1 <= len(name) <= 4:
+            return tuple(letters.index(c) for c in name)
+    return None
+
+
+def default_typed(e):
+    """A literal standing alone takes its default type (i32, f32 or bool)."""
+    if is_literal(e):
+        value = e.attr
+        t = literal_type(value)
+        if t == i32 and not isinstance(value, bool) and not (-2**31 <= value < 2**31):
+            raise TypeRuleError(f"the literal {value} does not fit in i32; write u32({value}) or i64({value})")
+        return const(_component_value(value, t), t, e.loc)
+    return e
+
+
+def numpy_constant(value, loc):
+    """A numpy scalar read from a module becomes a typed constant."""
+    from ..lang.types import scalar_of_dtype
+    t = scalar_of_dtype(np.asarray(value).dtype)
+    if t is None:
+        raise TypeRuleError(f"a numpy {np.asarray(value).dtype} constant cannot be used in a kernel")
+    return const(_component_value(value.item(), t), t, loc)
