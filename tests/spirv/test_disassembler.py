@@ -25,6 +25,14 @@ def literal_module():
     for t, v in ((f16, 0.1), (f32, 0.1), (f32, 3.0), (f32, -1e30), (f64, 0.1), (i16, -3), (i32, -5),
                  (i64, -(1 << 40)), (u32, 4000000000)):
         m.constant(t, v)
+    m.spec_constant(u32, 7, 3)
+    m.spec_constant(m.type_bool(), True, 4)
+    vec = m.type_vector(f32, 2)
+    m.constant_composite(vec, [m.constant(f32, 1.5), m.constant(f32, -2.0)])
+    m.constant_null(m.type_struct([vec, u32]))
+    point = m.type_struct([f32, f32])
+    m.member_name(point, 1, "y")
+    m.name(point, "Point")
     source = m.source_file("k \"quoted\".py", "x = 'ü'\n")
     f = m.function(void, [], name="main")
     f.block()
