@@ -8,7 +8,7 @@ already needed. The result is minimal: a capability implied by another declared 
 Matrix) is left out, since declaring a capability implicitly declares those it depends on.
 """
 from .enums import Capability
-from .tables import ENUMERANTS, OPCODES
+from .tables import ENUMERANTS, OPCODES, Op
 
 _CAPABILITY = ENUMERANTS["Capability"]
 _BY_NAME = {name: member.value for name, member in Capability.__members__.items()}  # aliases included
@@ -37,6 +37,19 @@ def _closure(names):
     for name in names:
         out |= _implied(name)
     return out
+
+
+# Capabilities that depend on the result type of an instruction, which the grammar cannot say:
+# opcode -> {(scalar kind, width): capability}.
+_FLOAT_ADD = {("float", w): f"AtomicFloat{w}AddEXT" for w in (16, 32, 64)}
+_FLOAT_MIN_MAX = {("float", w): f"AtomicFloat{w}MinMaxEXT" for w in (16, 32, 64)}
+_INT64_ATOMIC = {("int", 64): "Int64Atomics"}
+BY_RESULT_TYPE = {
+    Op.AtomicFAddEXT: _FLOAT_ADD, Op.AtomicFMinEXT: _FLOAT_MIN_MAX, Op.AtomicFMaxEXT: _FLOAT_MIN_MAX,
+    **{op: _INT64_ATOMIC for op in (Op.AtomicLoad, Op.AtomicExchange, Op.AtomicCompareExchange, Op.AtomicIIncrement,
+                                    Op.AtomicIDecrement, Op.AtomicIAdd, Op.AtomicISub, Op.AtomicSMin, Op.AtomicUMin,
+                                    Op.AtomicSMax, Op.AtomicUMax, Op.AtomicAnd, Op.AtomicOr, Op.AtomicXor)},
+}
 
 
 def _requirements(used_opcodes, used_enums):
@@ -73,6 +86,8 @@ def derive(used_opcodes, used_enums, extra_capabilities, version):
         if info.version is not None and info.version <= version:
             continue
         if not info.extensions:
+            if info.version is None:  # extension-only, and the extension comes with its capability
+                continue
             raise CapabilityError(f"{what} needs SPIR-V {info.version[0]}.{info.version[1]}; "
                                   f"the module is {version[0]}.{version[1]}")
         extensions.add(info.extensions[0])

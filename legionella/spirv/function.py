@@ -12,6 +12,7 @@ pending); anything else, including every error, goes through ``_op_checked``.
 from array import array
 
 from .enums import FunctionControl, LoopControl, SelectionControl, StorageClass
+from .capabilities import BY_RESULT_TYPE
 from .errors import BuilderError
 from .operands import OperandError
 from .tables import GLSL_OPERANDS, OPCODES, OPERAND_KINDS, Op
@@ -47,7 +48,8 @@ def _id_only_shape(info):
 _FAST = {opcode: (info.has_result_type, info.has_result, *shape)
          for opcode, info in OPCODES.items()
          if (shape := _id_only_shape(info)) is not None and opcode not in _TERMINATORS and opcode not in _LABEL_OPERANDS
-         and opcode not in _OWN_METHOD and opcode not in (Op.Variable, Op.FunctionCall, Op.Switch)}
+         and opcode not in _OWN_METHOD and opcode not in BY_RESULT_TYPE
+         and opcode not in (Op.Variable, Op.FunctionCall, Op.Switch)}
 
 
 class FunctionBuilder:
@@ -208,6 +210,10 @@ class FunctionBuilder:
             self._label_targets.update(operands[1::2])
         elif opcode == Op.FunctionCall:
             self.callees.add(operands[0])
+        elif opcode in BY_RESULT_TYPE:
+            capability = BY_RESULT_TYPE[opcode].get(module._scalars.get(result_type, (None, 0))[:2])
+            if capability is not None:
+                module._extra_capabilities.add(capability)
         return result
 
     def variable(self, pointer_type, initializer=None):

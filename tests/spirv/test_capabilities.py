@@ -94,3 +94,30 @@ def test_explicit_capability_is_kept_and_newer_features_are_refused():
         f.op(Op.GroupNonUniformElect, m.type_bool(), m.constant(u32, 3))
     with pytest.raises(BuilderError, match=r"OpGroupNonUniformElect needs SPIR-V 1\.3; the module is 1\.0"):
         kernel_with((1, 0), body).assemble()
+
+
+def atomic_kernel(element_type, opcode):
+    def body(m, f):
+        t = element_type(m)
+        block = m.type_struct([t])
+        m.decorate(block, Decoration.Block)
+        m.member_decorate(block, 0, Decoration.Offset, 0)
+        var = m.variable(m.type_pointer(StorageClass.StorageBuffer, block), StorageClass.StorageBuffer)
+        m.decorate(var, Decoration.DescriptorSet, 0)
+        m.decorate(var, Decoration.Binding, 0)
+        u32 = m.type_int(32, signed=False)
+        ptr = f.op(Op.AccessChain, m.type_pointer(StorageClass.StorageBuffer, t), var, m.constant(u32, 0))
+        f.op(opcode, t, ptr, m.constant(u32, 1), m.constant(u32, 0), m.constant(t, 1))
+    return kernel_with(body=body)
+
+
+@pytest.mark.parametrize("element, opcode, caps, exts", [
+    (lambda m: m.type_int(32), Op.AtomicIAdd, {"Shader"}, set()),
+    (lambda m: m.type_int(64), Op.AtomicIAdd, {"Shader", "Int64Atomics"}, set()),
+    (lambda m: m.type_float(32), Op.AtomicFAddEXT, {"Shader", "AtomicFloat32AddEXT"},
+     {"SPV_EXT_shader_atomic_float_add"}),
+    (lambda m: m.type_float(32), Op.AtomicFMaxEXT, {"Shader", "AtomicFloat32MinMaxEXT"},
+     {"SPV_EXT_shader_atomic_float_min_max"}),
+])
+def test_atomics_derive_from_their_result_type(element, opcode, caps, exts):
+    assert declared(atomic_kernel(element, opcode)) == (caps, exts)
