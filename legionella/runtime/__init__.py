@@ -7,7 +7,7 @@
 from .array import Array, array, empty, full, zeros  # noqa: F401
 from .cache import cache_command  # noqa: F401
 from .describe import describe_devices  # noqa: F401
-from .device import Device, device, devices, has_current_device, set_device, use_device  # noqa: F401
+from .vkdevice import Device, device, devices, has_current_device, set_device, use_device  # noqa: F401
 from .dispatch import dispatch_spirv  # noqa: F401
 from .launch import Launch  # noqa: F401
 from .stats import stats  # noqa: F401

@@ -1,7 +1,7 @@
 """``lg.Array``: an n-dimensional array in device memory, and the functions that make one."""
 import numpy as np
 
-from . import device as _device
+from . import vkdevice
 
 
 def _shape(shape):
@@ -25,7 +25,7 @@ class Array:
     __slots__ = ("device", "shape", "dtype", "size", "nbytes", "allocation", "serial", "__weakref__")
 
     def __init__(self, shape, dtype, device=None):
-        self.device = device or _device.device()
+        self.device = device or vkdevice.device()
         self.shape = _shape(shape)
         self.dtype = np.dtype(dtype)
         self.size = int(np.prod(self.shape, dtype=np.int64))

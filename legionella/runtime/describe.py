@@ -1,7 +1,7 @@
 """``legionella devices``: the devices and what kernels can use on each, as text."""
 from ..errors import DeviceError
 from . import _vk
-from .device import default_device, devices
+from .vkdevice import default_device, devices
 
 FEATURE_NAMES = (  # (label, DeviceInfo.features key or a Target attribute)
     ("f64", "shaderFloat64"), ("i64", "shaderInt64"), ("f16", "shaderFloat16"), ("i16", "shaderInt16"),

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _vk, stats
 from .array import array
-from .device import device as current_device
+from .vkdevice import device as current_device
 
 
 def dispatch_spirv(spirv_bytes, buffers, push_constants=b"", groups=(1, 1, 1), entry_point="main"):

@@ -9,7 +9,7 @@ import struct
 from .. import compiler
 from ..errors import DeviceError
 from . import _vk, cache, stats
-from .device import device as current_device
+from .vkdevice import device as current_device
 
 HEADER = struct.Struct("<3I4x3I4x")  # group_offset: uvec3 @0, num_groups: uvec3 @16 (artifact.py's ABI)
 

@@ -3,7 +3,7 @@
 Arrays are ``(block, offset, size)`` ranges of a block's buffer, so creating an array costs no Vulkan
 call once a block exists, and descriptor sets can be keyed by ``(buffer, offset, range)``. Free ranges
 are kept sorted and coalesced (first fit). An empty block is returned to the driver, except one kept
-in reserve so an allocate/free loop does not thrash ``vkAllocateMemory``.
+in reserve (the last standard-size one) so an allocate/free loop does not thrash ``vkAllocateMemory``.
 """
 import bisect
 import dataclasses
@@ -143,11 +143,12 @@ class Allocator:
         return block
 
     def free(self, allocation):
-        """Give an allocation back; an emptied block goes back to the driver unless it is the only spare."""
+        """Give an allocation back; an emptied block goes back to the driver unless it is the last
+        standard-size block (kept so a loop of small arrays does not call vkAllocateMemory each time)."""
         block = allocation.block
         block.free(allocation.offset, allocation.size)
         self.used -= allocation.size
-        if block.empty and sum(b.empty for b in self.blocks) > 1:
+        if block.empty and (len(self.blocks) > 1 or block.size != BLOCK_SIZE):
             self.blocks.remove(block)
             self.allocated -= block.size
             block.destroy()

@@ -14,11 +14,3 @@ def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LEGIONELLA_CACHE_DIR", str(path))
     return path
 
-
-@pytest.fixture(autouse=True)
-def dependency_hash(monkeypatch):
-    """The runtime keys the disk cache with ``compiler.dependency_hash``; until the compiler package
-    exports it, the kernel id (a hash of the definition) stands in for it."""
-    from legionella import compiler
-    if not hasattr(compiler, "dependency_hash"):
-        monkeypatch.setattr(compiler, "dependency_hash", lambda kernel: kernel.id, raising=False)

@@ -4,6 +4,7 @@ They follow the launch ABI of ``legionella/compiler/artifact.py`` exactly (push-
 buffer bindings, shapes and scalars after the header), so the runtime launches them like compiled
 kernels. Each module goes through ``hooks.notify``, so the test conftest runs ``spirv-val`` on it.
 """
+import inspect
 import os
 import subprocess
 import tempfile
@@ -151,8 +152,8 @@ class SpirvKernel(Kernel):
     ``compile_count`` says how often the runtime asked for it."""
 
     def __init__(self, name, buffers, scalars, body, writes=None):
-        super().__init__(_placeholder, source=module_text(buffers, scalars, body), qualname=name,
-                         module=__name__)
+        # A distinct qualname gives a distinct kernel id (and disk-cache key) per test kernel.
+        super().__init__(_placeholder, source=inspect.getsource(_placeholder), qualname=name, module=__name__)
         self.__name__ = name
         self.compiled = compiled_kernel(name, buffers, scalars, body, writes)
         self.compile_count = 0

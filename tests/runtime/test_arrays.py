@@ -1,0 +1,108 @@
+"""lg.Array: creation, round trips, copy_from, memory accounting, out-of-memory, and the staging path."""
+import numpy as np
+import pytest
+
+import legionella as lg
+import legionella.runtime as rt
+import spirv_kernels as sk
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint32, np.int64, np.uint8, np.float16])
+def test_round_trip(dtype):
+    host = (np.arange(1000) % 97).astype(dtype).reshape(10, 100)
+    a = lg.array(host)
+    assert (a.shape, a.dtype, a.size, a.nbytes, a.ndim, len(a)) == (host.shape, host.dtype, host.size,
+                                                                   host.nbytes, 2, 10)
+    np.testing.assert_array_equal(a.numpy(), host)
+    np.testing.assert_array_equal(np.asarray(a), host)
+
+
+def test_constructors():
+    np.testing.assert_array_equal(lg.zeros((3, 4), dtype=np.int32).numpy(), np.zeros((3, 4), np.int32))
+    np.testing.assert_array_equal(lg.full(5, 2.5, dtype=np.float32).numpy(), np.full(5, 2.5, np.float32))
+    assert lg.zeros(4).dtype == np.float32
+    e = lg.empty((2, 2), dtype=np.int64)
+    assert (e.shape, e.dtype) == ((2, 2), np.int64)
+    assert lg.array([1, 2, 3], dtype=np.int32).numpy().tolist() == [1, 2, 3]
+
+
+def test_zero_size_array():
+    a = lg.zeros(0, dtype=np.float32)
+    assert a.numpy().shape == (0,)
+
+
+def test_copy_from_converts_and_checks_the_shape():
+    a = lg.zeros(4, dtype=np.float32)
+    a.copy_from([1, 2, 3, 4])
+    assert a.numpy().tolist() == [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match=r"shape \(3,\) does not match the array's shape \(4,\)"):
+        a.copy_from(np.zeros(3))
+
+
+def test_copy_from_waits_for_launches_that_read_the_old_contents():
+    k = sk.inc_into("inc_copy_from")
+    a = lg.array(np.zeros(1024, np.int32))
+    b = lg.zeros(1024, dtype=np.int32)
+    k[1024](b, a)
+    a.copy_from(np.full(1024, 50, np.int32))  # must not change what the launch above reads
+    assert (b.numpy() == 1).all()
+    k[1024](b, a)
+    assert (b.numpy() == 51).all()
+
+
+def test_bad_shapes_are_value_errors():
+    with pytest.raises(ValueError, match="non-negative ints"):
+        lg.zeros((2, -1))
+
+
+def test_alloc_free_loop_returns_device_memory_to_its_start():
+    device = lg.device()
+    keep = lg.zeros(16)  # the allocator holds a block from here on
+    lg.synchronize()
+    start = device.memory_info()
+    k = sk.inc_into("inc_loop")
+    for i in range(200):
+        a = lg.array(np.full(10_000 + i, i, np.int32))
+        b = lg.zeros(10_000 + i, dtype=np.int32)
+        big = lg.empty(70 << 20, dtype=np.uint8)  # larger than a block: a dedicated allocation each time
+        k[a.size](b, a)
+        del a, b, big
+    lg.synchronize()
+    assert device.memory_info() == start
+    del keep
+
+
+def test_out_of_memory_names_the_sizes():
+    heap = lg.device().array_memory.heap_size
+    with pytest.raises(lg.OutOfMemoryError, match=rf"cannot allocate {4 * heap:,} bytes .* of the {heap:,}"):
+        lg.empty(heap, dtype=np.float32)
+
+
+def test_suballocation_packs_small_arrays_into_one_block():
+    device = lg.device()
+    lg.synchronize()
+    before = device.memory_info()["allocated"]
+    arrays = [lg.zeros(100, dtype=np.float32) for _ in range(100)]
+    assert device.memory_info()["allocated"] - before <= 64 << 20
+    offsets = {(id(a.allocation.block), a.allocation.offset) for a in arrays}
+    assert len(offsets) == 100
+    assert all(a.allocation.offset % device.limits["minStorageBufferOffsetAlignment"] == 0 for a in arrays)
+
+
+def test_device_local_memory_with_staging_like_a_discrete_gpu():
+    physical, info = lg.device().physical, lg.device().info
+    discrete_like = rt.Device(0, physical, info, host_visible=False).open()
+    with lg.use_device(discrete_like):
+        host = np.arange(5000, dtype=np.int32)
+        a = lg.array(host)
+        assert a.allocation.block.mapped is None  # device-local: only reachable through staging copies
+        b = lg.zeros(5000, dtype=np.int32)
+        k = sk.inc_into("inc_staging")
+        k[5000](b, a)
+        a.copy_from(host * 2)  # ordered after the launch that reads a
+        k[5000](a, a)
+        np.testing.assert_array_equal(b.numpy(), host + 1)
+        np.testing.assert_array_equal(a.numpy(), host * 2 + 1)
+        del a, b
+        discrete_like.synchronize()
+        assert discrete_like.staging_memory.used == 0

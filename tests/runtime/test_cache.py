@@ -1,0 +1,109 @@
+"""Kernel caches: once per (kernel, device) in process; on disk across processes; corrupt, foreign and
+unwritable caches; `legionella cache info|clear`."""
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+
+import legionella as lg
+import legionella.runtime as rt
+import spirv_kernels as sk
+from legionella.runtime import cache
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+LAUNCH_ONCE = '''
+import json, sys
+import numpy as np
+import legionella as lg
+import spirv_kernels as sk
+k = sk.inc_into(sys.argv[1])
+a = lg.array(np.arange(100, dtype=np.int32))
+b = lg.zeros(100, dtype=np.int32)
+k[100](b, a)
+assert (b.numpy() == np.arange(100) + 1).all()
+print(json.dumps({**lg.stats(), "compile_count": k.compile_count}))
+'''
+
+
+def launch_in_new_process(name, cache_dir):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.path.dirname(__file__)]),
+           "LEGIONELLA_CACHE_DIR": str(cache_dir)}
+    run = subprocess.run([sys.executable, "-c", LAUNCH_ONCE, name], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def kernel_files(cache_dir):
+    return sorted((cache_dir / cache.KERNELS).glob("*.pickle"))
+
+
+def test_a_kernel_is_compiled_once_per_device():
+    k = sk.inc_into("inc_once")
+    codegen = lg.stats()["codegen"]
+    a, b = lg.zeros(8, dtype=np.int32), lg.zeros(8, dtype=np.int32)
+    k[8](b, a)
+    k[8](a, b)
+    assert k.compile_count == 1 and lg.stats()["codegen"] == codegen + 1
+    assert a.numpy().tolist() == [2] * 8
+
+
+def test_a_second_process_finds_its_kernels_in_the_disk_cache(cache_dir):
+    first = launch_in_new_process("inc_disk", cache_dir)
+    assert (first["codegen"], first["disk_hits"], first["disk_writes"]) == (1, 0, 1)
+    assert len(kernel_files(cache_dir)) == 1
+    assert list((cache_dir / cache.PIPELINES).glob("*.bin"))  # the driver's pipeline cache is saved too
+    second = launch_in_new_process("inc_disk", cache_dir)
+    assert (second["codegen"], second["disk_hits"], second["compile_count"]) == (0, 1, 0)
+
+
+def test_a_corrupt_entry_is_ignored_and_rebuilt(cache_dir):
+    launch_in_new_process("inc_corrupt", cache_dir)
+    entry, = kernel_files(cache_dir)
+    entry.write_bytes(b"\x80\x04not a pickle at all")
+    run = launch_in_new_process("inc_corrupt", cache_dir)
+    assert (run["codegen"], run["disk_hits"], run["disk_writes"]) == (1, 0, 1)
+    key, compiled = pickle.loads(entry.read_bytes())  # rewritten whole
+    assert key == entry.stem and compiled.name == "inc_corrupt"
+
+
+def test_a_foreign_entry_is_ignored(cache_dir):
+    launch_in_new_process("inc_foreign", cache_dir)
+    entry, = kernel_files(cache_dir)
+    _, compiled = pickle.loads(entry.read_bytes())
+    entry.write_bytes(pickle.dumps(("some other key", compiled)))  # e.g. copied from another machine
+    run = launch_in_new_process("inc_foreign", cache_dir)
+    assert (run["codegen"], run["disk_hits"]) == (1, 0)
+
+
+def test_an_unwritable_cache_directory_means_no_disk_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("LEGIONELLA_CACHE_DIR", str(blocker / "cache"))
+    writes = lg.stats()["disk_writes"]
+    k = sk.iota("iota_unwritable")
+    out = lg.zeros(10, dtype=np.int32)
+    k[10](out)
+    assert out.numpy().tolist() == list(range(10))
+    assert lg.stats()["disk_writes"] == writes
+    assert "compiled kernels: 0" in rt.cache_command("info")
+
+
+def test_cache_info_and_clear(cache_dir):
+    launch_in_new_process("inc_info", cache_dir)
+    info = rt.cache_command("info")
+    assert f"cache directory: {cache_dir}" in info and "compiled kernels: 1" in info
+    assert "pipeline caches: 1" in info
+    assert rt.cache_command("clear") == f"removed 2 entries from {cache_dir}"
+    assert "compiled kernels: 0" in rt.cache_command("info")
+
+
+def test_cache_command_line(cache_dir):
+    env = {**os.environ, "PYTHONPATH": ROOT, "LEGIONELLA_CACHE_DIR": str(cache_dir)}
+    run = subprocess.run([sys.executable, "-m", "legionella", "cache", "info"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert run.returncode == 0 and f"cache directory: {cache_dir}" in run.stdout
