@@ -25,7 +25,7 @@ _validated = {}  # sha256 -> None (valid) or the validator's message
 
 def spirv_target_env(spirv_bytes):
     """The spirv-val target environment for a module's SPIR-V version (word 1 of the header)."""
-    minor = spirv_bytes[6] if len(spirv_bytes) >= 8 else 0
+    minor = spirv_bytes[5] if len(spirv_bytes) >= 8 else 0  # header word 1 is 0x00MMmm00, little-endian
     return "vulkan1.3" if minor >= 6 else "vulkan1.2"
 
 

@@ -12,3 +12,4 @@ from .artifact import CompiledKernel, GlobalBinding, Param  # noqa: F401
 from .driver import compile_kernel  # noqa: F401
 from .resolve import choose_workgroup, dependency_hash  # noqa: F401
 from .target import Target  # noqa: F401
+from .emulator import Emulation  # noqa: F401

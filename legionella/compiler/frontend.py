@@ -273,10 +273,7 @@ class FunctionCompiler:
         if isinstance(target, ast.Tuple):
             self.assign_tuple(target, value_node, out)
             return
-        value = self.visit(value_node)
-        if not isinstance(value, Expr):
-            raise self.error(value_node, self.static_message(value, "assigned to a variable"))
-        self.store(target, self.finish(value_node, value), out, value_node)
+        self.store(target, self.value(value_node, "assigned to a variable"), out, value_node)
 
     def assign_tuple(self, target, value_node, out):
         loc = self.loc(target)
@@ -400,13 +397,13 @@ class FunctionCompiler:
                                                                "supported in kernels"))
         return handler(self, node)
 
-    def value(self, node):
+    def value(self, node, what="used as a value"):
         """An expression that must produce a runtime value (not a module, type or buffer)."""
         result = self.visit(node)
         if isinstance(result, Place) and not isinstance(result.type, StructType):
             result = self.load(result, node)
         if not isinstance(result, Expr):
-            raise self.error(node, self.static_message(result, "used as a value"))
+            raise self.error(node, self.static_message(result, what))
         return self.finish(node, result)
 
     def argument(self, node):

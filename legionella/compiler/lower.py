@@ -20,7 +20,7 @@ BINOPS = {
     ("sub", "f"): Op.FSub, ("sub", "i"): Op.ISub, ("sub", "u"): Op.ISub,
     ("mul", "f"): Op.FMul, ("mul", "i"): Op.IMul, ("mul", "u"): Op.IMul,
     ("truediv", "f"): Op.FDiv, ("floordiv", "u"): Op.UDiv,
-    ("mod", "f"): Op.FMod, ("mod", "i"): Op.SMod, ("mod", "u"): Op.UMod, ("fmod", "f"): Op.FRem,
+    ("mod", "f"): Op.FMod, ("mod", "u"): Op.UMod, ("fmod", "f"): Op.FRem,
     ("lshift", "i"): Op.ShiftLeftLogical, ("lshift", "u"): Op.ShiftLeftLogical,
     ("rshift", "i"): Op.ShiftRightArithmetic, ("rshift", "u"): Op.ShiftRightLogical,
     ("bitand", "i"): Op.BitwiseAnd, ("bitand", "u"): Op.BitwiseAnd, ("bitand", "b"): Op.LogicalAnd,
@@ -368,23 +368,26 @@ class FunctionLowering:
         t = self.ml.type(e.type)
         if e.attr == "floordiv" and kind == "f":
             return self.f.ext_inst(t, GLSL.Floor, self.f.op(Op.FDiv, t, a, b))
-        if e.attr == "floordiv" and kind == "i":
-            return self.floor_divide(e.type, a, b)
+        if kind == "i" and e.attr in ("floordiv", "mod"):
+            return self.floor_rule(e.attr, e.type, a, b)
         return self.f.op(BINOPS[e.attr, kind], t, a, b)
 
-    def floor_divide(self, t, a, b):
-        """Python's ``//`` on signed ints: truncating division, minus one when the remainder is non-zero
-        and the operands' signs differ."""
+    def floor_rule(self, op, t, a, b):
+        """Python's ``//`` and ``%`` on signed ints from truncating SDiv/SRem: when the remainder is non-zero
+        and its sign differs from the divisor's, the quotient is one less and the remainder gains ``b``.
+        (OpSMod would give ``%`` directly, but lavapipe computes it with the dividend's sign.)"""
         f, ml = self.f, self.ml
         tid = ml.type(t)
         bool_t = ml.type(boolean if not isinstance(t, VectorType) else VectorType(boolean, t.n))
-        q = f.op(Op.SDiv, tid, a, b)
-        r = f.op(Op.ISub, tid, a, f.op(Op.IMul, tid, q, b))
         zero = ml.const(t, 0)
+        r = f.op(Op.SRem, tid, a, b)
         inexact = f.op(Op.INotEqual, bool_t, r, zero)
-        signs_differ = f.op(Op.SLessThan, bool_t, f.op(Op.BitwiseXor, tid, a, b), zero)
-        adjust = f.op(Op.Select, tid, f.op(Op.LogicalAnd, bool_t, inexact, signs_differ), ml.const(t, 1), zero)
-        return f.op(Op.ISub, tid, q, adjust)
+        signs_differ = f.op(Op.SLessThan, bool_t, f.op(Op.BitwiseXor, tid, r, b), zero)
+        adjust = f.op(Op.LogicalAnd, bool_t, inexact, signs_differ)
+        if op == "mod":
+            return f.op(Op.Select, tid, adjust, f.op(Op.IAdd, tid, r, b), r)
+        q = f.op(Op.SDiv, tid, a, b)
+        return f.op(Op.ISub, tid, q, f.op(Op.Select, tid, adjust, ml.const(t, 1), zero))
 
     def e_cmp(self, e):
         a, b = (self.expr(x) for x in e.args)
