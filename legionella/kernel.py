@@ -10,6 +10,7 @@ imported lazily, so importing a module full of kernels costs no Vulkan and no co
 >>> double.id  # doctest: +ELLIPSIS
 '...:double#...'
 """
+import functools
 import hashlib
 import inspect
 import textwrap
@@ -56,7 +57,12 @@ class Kernel:
         if "workgroup" in self.options:
             self.options["workgroup"] = normalize_workgroup(self.options["workgroup"],
                                                             f"{self.filename}:{self.lineno}")
-        self.id = kernel_id(self.module, self.qualname, self.source, self.options)
+
+    @functools.cached_property
+    def id(self):
+        """``module:qualname#hash``: stable across processes (see :func:`kernel_id`); computed on first use,
+        so importing a module of many kernels stays cheap."""
+        return kernel_id(self.module, self.qualname, self.source, self.options)
 
     @property
     def workgroup(self):

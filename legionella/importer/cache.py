@@ -28,9 +28,14 @@ def cache_path(source_path):
     """Where the rewritten bytecode of ``source_path`` lives, or None when this interpreter has no pycs."""
     if sys.implementation.cache_tag is None:
         return None
+    head, name = os.path.split(source_path)
+    stem = name.rpartition(".")[0]
+    if sys.pycache_prefix is None and not sys.flags.optimize:
+        # The common case, computed directly: cache_from_source costs as much as the rest of a cached
+        # import's bookkeeping. tests/importer checks that both ways agree.
+        return os.path.join(head, "__pycache__", f"{stem}.{TAG}.pyc")
     standard = importlib.util.cache_from_source(source_path)
     directory, standard_name = os.path.split(standard)
-    stem = os.path.basename(source_path).rpartition(".")[0]
     after_tag = standard_name[len(stem) + 1 + len(sys.implementation.cache_tag):]  # ".opt-1.pyc" or ".pyc"
     return os.path.join(directory, f"{stem}.{TAG}{after_tag}")
 

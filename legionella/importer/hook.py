@@ -17,20 +17,29 @@ from .rewrite import compile_module
 
 
 class LegionellaLoader(importlib.machinery.SourceFileLoader):
-    """Loads a module with markers: rewritten code from the cache, or rewritten and compiled now."""
+    """Loads a module with markers: rewritten code from the cache, or rewritten and compiled now.
+
+    ``source`` is the bytes the finder already read, used once so the file is not read twice per import;
+    any later ``get_code`` (runpy, a second load through this loader) reads the file afresh."""
+
+    def __init__(self, fullname, path, *, source=None, pyc_path=None):
+        super().__init__(fullname, path)
+        self._source = source
+        self.pyc_path = pyc_path
 
     def get_code(self, fullname):
-        source = self.get_data(self.path)
+        source, self._source = self._source, None
+        if source is None:
+            source = self.get_data(self.path)
         source_hash = importlib.util.source_hash(source)
-        pyc_path = cache.cache_path(self.path)
-        code = cache.read(pyc_path, source_hash) if pyc_path else None
+        code = cache.read(self.pyc_path, source_hash) if self.pyc_path else None
         if code is not None:
             # As importlib does for its own pycs: the tree may have moved since the pyc was written.
             _imp._fix_co_filename(code, self.path)
             return code
         code = compile_module(source, self.path)
-        if pyc_path:
-            cache.write(pyc_path, code, source_hash)
+        if self.pyc_path:
+            cache.write(self.pyc_path, code, source_hash)
         return code
 
 
@@ -46,8 +55,8 @@ class LegionellaFinder:
         except OSError:
             return spec  # the ordinary loader reports it
         if MARKER_BYTES in source:
-            spec.loader = LegionellaLoader(fullname, spec.origin)
             spec.cached = cache.cache_path(spec.origin)
+            spec.loader = LegionellaLoader(fullname, spec.origin, source=source, pyc_path=spec.cached)
         return spec
 
     def invalidate_caches(self):

@@ -131,7 +131,8 @@ def marked_statement(marker, starts, lines, filename):
         line += 1
     statement = starts.get(line)
     if statement is None:
-        below = "the end of the file" if line > len(lines) else (
+        at_end = not any(text.strip() for text in lines[line - 1:])
+        below = "the end of the file" if at_end else (
             "a blank line" if not lines[line - 1].strip() else f"line {line}, which starts no statement")
         raise MarkerError(f"this {marker.kind} marker marks nothing: it is followed by {below}; put it directly "
                           f"above {WHAT_IT_MARKS[marker.kind]}", filename=filename, lineno=marker.lineno)
