@@ -8,7 +8,7 @@ import builtins
 import math
 
 from ..lang import intrinsics as lang
-from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, i32
+from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, i32, ivec3, vec3
 from . import values as V
 from .ir import BufferRef, Expr
 from .resolve import helper_function
@@ -32,7 +32,7 @@ if hasattr(math, "exp2"):
     FLOAT_MATH[math.exp2] = ("Exp2", 1)
 
 # Python function -> GLSL instruction rounding a float, then converted to i32 (Python returns an int).
-ROUNDING = {math.floor: "Floor", math.ceil: "Ceil", math.trunc: "Trunc", builtins.round: "RoundEven"}
+ROUNDING = {math.floor: "Floor", math.ceil: "Ceil", builtins.round: "RoundEven"}
 
 # Functions whose GLSL instruction depends on the operand kind: name -> {kind letter: instruction}.
 BY_KIND = {"abs": {"f": "FAbs", "i": "SAbs"}, "min": {"f": "FMin", "i": "SMin", "u": "UMin"},
@@ -144,7 +144,7 @@ def construct_vector(fc, vt, node):
 
 def invocation_id(fc, obj, node):
     _args(fc, node, 0, obj.__name__)
-    return Expr("builtin", lang.ivec3, attr=INVOCATION_IDS[obj], loc=fc.loc(node))
+    return Expr("builtin", ivec3, attr=INVOCATION_IDS[obj], loc=fc.loc(node))
 
 
 def _common(fc, node, args):
@@ -175,7 +175,7 @@ def float_math(fc, obj, node):
             return _fold(fc, node, obj, args)
         args = [V.coerce(a, f32) for a in args]
     t, args = _common(fc, node, [_to_float(fc, node, a) for a in args])
-    if instruction == "Cross" and t != lang.vec3:
+    if instruction == "Cross" and t != vec3:
         raise fc.error(node, f"cross() takes two vec3, not {t.name}")
     if instruction == "Normalize" and not isinstance(t, VectorType):
         raise fc.error(node, f"normalize() takes a float vector, not {t.name}")

@@ -1,0 +1,100 @@
+"""Differential tests of vectors (constructors, swizzles, arithmetic, dot/cross/length/normalize),
+n-D buffers with shape and len, Buffer[vec4] and struct elements."""
+import dataclasses
+
+import numpy as np
+
+import legionella as lg
+from legionella.lang import (Buffer, cross, dot, f32, global_id, i32, ivec2, length, mix, normalize, u32,
+                             vec2, vec3, vec4, clamp, select, fma)
+from differential import run_both
+
+N = 24
+
+
+@lg.kernel
+def vector_math(pos: Buffer[vec4], out: Buffer[vec4], s: Buffer[f32, 2]):
+    i = global_id().x
+    if i < len(pos):
+        p = pos[i]
+        d = p.xyz - vec3(0.5, 0.25, 1.0)
+        n = normalize(d + 3.0)
+        c = cross(n, vec3(0.0, 1.0, 0.0))
+        w = p.zyxw * 2.0 + 1
+        w.x = length(d)
+        w.yz = p.xx
+        out[i] = vec4(c, dot(d, d)) + w * 0.5
+        s[i, 0] = pos[i].w + p[1]
+        s[i, 1] = mix(p.x, p.y, 0.25)
+        s[i, 2] = clamp(p.z, -0.5, 0.5)
+        s[i, 3] = select(p.x > p.y, p.x, p.y)
+        s[i, 4] = fma(p.x, p.y, p.z)
+        v = ivec2(i, 3) * 2
+        s[i, 5] = f32(v.x + v.y)
+
+
+def test_vectors_swizzles_and_geometric_functions():
+    pos = np.random.default_rng(0).standard_normal((N, 4)).astype(np.float32)
+    run_both(vector_math, N, pos, np.zeros((N, 4), np.float32), np.zeros((N, 6), np.float32),
+             rtol=1e-5, atol=1e-5)
+
+
+@lg.kernel
+def transpose3(src: Buffer[i32, 3], dst: Buffer[i32, 3]):
+    g = global_id()
+    if g.x < src.shape[2] and g.y < src.shape[1] and g.z < src.shape[0]:
+        dst[g.x, g.y, g.z] = src[g.z, g.y, g.x] + src.shape[0] * 1000 + len(src)
+
+
+def test_3d_buffers_shape_and_len():
+    src = np.arange(5 * 6 * 7, dtype=np.int32).reshape(5, 6, 7)
+    run_both(transpose3, (7, 6, 5), src, np.zeros((7, 6, 5), np.int32))
+
+
+@dataclasses.dataclass
+class Particle:
+    pos: vec3
+    mass: f32
+    vel: vec2
+    id: u32
+
+
+@lg.kernel
+def particles(ps: Buffer[Particle], out: Buffer[f32]):
+    i = global_id().x
+    if i < len(ps):
+        ps[i].pos = ps[i].pos * 2.0 + ps[i].mass
+        ps[i].mass += 1.0
+        ps[i].id = ps[i].id * u32(2) + u32(1)
+        out[i] = ps[i].mass * f32(ps[i].id)
+
+
+def test_struct_elements_std430():
+    from legionella.lang.types import struct_type
+    dtype = struct_type(Particle).dtype
+    ps = np.zeros(N, dtype=dtype)
+    rng = np.random.default_rng(1)
+    ps["pos"] = rng.standard_normal((N, 3))
+    ps["mass"] = rng.uniform(1, 2, N)
+    ps["vel"] = rng.standard_normal((N, 2))
+    ps["id"] = np.arange(N) * 3
+    d_ps, d_out = lg.array(ps), lg.zeros(N, dtype=np.float32)
+    particles[N](d_ps, d_out)
+    h_ps, h_out = ps.copy(), np.zeros(N, np.float32)
+    particles.emulate[N](h_ps, h_out)
+    for field in ("pos", "mass", "vel", "id"):
+        np.testing.assert_allclose(d_ps.numpy()[field], h_ps[field], rtol=1e-6)
+    np.testing.assert_allclose(d_out.numpy(), h_out, rtol=1e-6)
+
+
+@lg.kernel
+def ids(out: Buffer[i32, 2]):
+    g = global_id()
+    if g.x < out.shape[1] and g.y < out.shape[0]:
+        from_groups = 0
+        out[g.y, g.x] = g.x + 100 * g.y + from_groups
+
+
+def test_two_dimensional_grid_uses_16x16():
+    assert ids.compile().workgroup == (16, 16, 1)
+    run_both(ids, (20, 18), np.zeros((18, 20), np.int32))
