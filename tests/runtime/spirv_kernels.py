@@ -1,25 +1,21 @@
-"""Test kernels for the runtime, written in SPIR-V assembly and assembled with ``spirv-as``.
+"""Modules for the ``dispatch_spirv`` tests, written in SPIR-V assembly and assembled with ``spirv-as``.
 
-They follow the launch ABI of ``legionella/compiler/artifact.py`` exactly (push-constant header,
-buffer bindings, shapes and scalars after the header), so the runtime launches them like compiled
-kernels. Each module goes through ``hooks.notify``, so the test conftest runs ``spirv-val`` on it.
+They follow the launch ABI of ``legionella/compiler/artifact.py`` (push-constant header, buffer
+bindings, shapes and scalars after the header), independently of Legionella's own compiler. Each module goes through ``hooks.notify``, so the test conftest runs ``spirv-val`` on it.
 """
-import inspect
 import os
 import subprocess
 import tempfile
 
 from legionella.compiler.artifact import CompiledKernel, Param
-from legionella.kernel import Kernel
-from legionella.lang.types import Buffer, f32, i32, u32, vec4
+from legionella.lang.types import Buffer, f32, i32
 from legionella.spirv import hooks
 
 WORKGROUP = 64
 
 # element name -> (SPIR-V type id, lang type, array stride)
-ELEMENTS = {"int": ("%int", i32, 4), "uint": ("%uint", u32, 4), "float": ("%float", f32, 4),
-            "vec4": ("%v4f", vec4, 16)}
-SCALARS = {"int": i32, "uint": u32, "float": f32}
+ELEMENTS = {"int": ("%int", i32, 4), "float": ("%float", f32, 4)}
+SCALARS = {"int": i32, "float": f32}
 
 PROLOGUE = """
 OpCapability Shader
@@ -65,8 +61,6 @@ OpMemberDecorate %PC 1 Offset 16
 %i0 = OpConstant %int 0
 %i1 = OpConstant %int 1
 %f2 = OpConstant %float 2
-%lcg_a = OpConstant %uint 1664525
-%lcg_c = OpConstant %uint 1013904223
 {buffer_types}
 %main = OpFunction %void None %fn
 %entry = OpLabel
@@ -143,27 +137,7 @@ def compiled_kernel(name, buffers, scalars, body, writes=None):
                           workgroup=(WORKGROUP, 1, 1), params=tuple(params), push_constant_size=size)
 
 
-def _placeholder():
-    """Stands in for the Python function of a hand-assembled kernel."""
-
-
-class SpirvKernel(Kernel):
-    """A :class:`Kernel` whose compilation returns a hand-assembled :class:`CompiledKernel`;
-    ``compile_count`` says how often the runtime asked for it."""
-
-    def __init__(self, name, buffers, scalars, body, writes=None):
-        # A distinct qualname gives a distinct kernel id (and disk-cache key) per test kernel.
-        super().__init__(_placeholder, source=inspect.getsource(_placeholder), qualname=name, module=__name__)
-        self.__name__ = name
-        self.compiled = compiled_kernel(name, buffers, scalars, body, writes)
-        self.compile_count = 0
-
-    def compile(self, target=None):
-        self.compile_count += 1
-        return self.compiled
-
-
-# --- the kernels the tests use (a distinct ``name`` gives a distinct kernel id, so nothing is shared) -------
+# --- the kernels the tests use ---------------------------------------------------------------------------
 GUARD = """%ok = OpSLessThan %bool %i %shape0
 OpSelectionMerge %end None
 OpBranchConditional %ok %body %end
@@ -173,19 +147,9 @@ OpBranch %end
 %end = OpLabel"""
 
 
-def inc_into(name="inc_into"):
-    """``b0[i] = b1[i] + 1`` (i32); b1 is read-only."""
-    return SpirvKernel(name, ["int", "int"], [], GUARD.format(body="""
-%sp = OpAccessChain %sb_int %buf1 %u0 %i
-%sv = OpLoad %int %sp
-%r = OpIAdd %int %sv %i1
-%dp = OpAccessChain %sb_int %buf0 %u0 %i
-OpStore %dp %r"""), writes=[True, False])
-
-
-def axpy(name="axpy"):
+def axpy():
     """``b0[i] = s0 * b1[i] + b0[i]`` (f32)."""
-    return SpirvKernel(name, ["float", "float"], ["float"], GUARD.format(body="""
+    return compiled_kernel("axpy", ["float", "float"], ["float"], GUARD.format(body="""
 %xp = OpAccessChain %sb_float %buf1 %u0 %i
 %x = OpLoad %float %xp
 %yp = OpAccessChain %sb_float %buf0 %u0 %i
@@ -195,42 +159,8 @@ def axpy(name="axpy"):
 OpStore %yp %r"""), writes=[True, False])
 
 
-def iota(name="iota"):
+def iota():
     """``b0[i] = i``: shows global_id() across dispatches split by the runtime."""
-    return SpirvKernel(name, ["int"], [], GUARD.format(body="""
+    return compiled_kernel("iota", ["int"], [], GUARD.format(body="""
 %dp = OpAccessChain %sb_int %buf0 %u0 %i
 OpStore %dp %i"""))
-
-
-def double_vec4(name="double_vec4"):
-    """``b0[i] = b0[i] * 2`` on ``Buffer[vec4]``."""
-    return SpirvKernel(name, ["vec4"], [], GUARD.format(body="""
-%vp = OpAccessChain %sb_v4f %buf0 %u0 %i
-%v = OpLoad %v4f %vp
-%r = OpVectorTimesScalar %v4f %v %f2
-OpStore %vp %r"""))
-
-
-def spin(name="spin"):
-    """``b0[i]`` = an LCG run ``s0`` times from 1 (u32), in every invocation: a kernel that takes long.
-
-    lavapipe stops any loop after 65,535 iterations, so tests keep ``s0`` at or below that.
-    """
-    return SpirvKernel(name, ["uint"], ["uint"], GUARD.format(body="""
-OpBranch %loop_head
-%loop_head = OpLabel
-%n = OpPhi %uint %u0 %body %n_next %loop_continue
-%acc = OpPhi %uint %u1 %body %acc_next %loop_continue
-%more = OpULessThan %bool %n %s0
-OpLoopMerge %loop_end %loop_continue None
-OpBranchConditional %more %loop_body %loop_end
-%loop_body = OpLabel
-%mul = OpIMul %uint %acc %lcg_a
-%acc_next = OpIAdd %uint %mul %lcg_c
-OpBranch %loop_continue
-%loop_continue = OpLabel
-%n_next = OpIAdd %uint %n %u1
-OpBranch %loop_head
-%loop_end = OpLabel
-%dp = OpAccessChain %sb_uint %buf0 %u0 %i
-OpStore %dp %acc"""))

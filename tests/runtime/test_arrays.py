@@ -4,7 +4,7 @@ import pytest
 
 import legionella as lg
 import legionella.runtime as rt
-import spirv_kernels as sk
+import kernels as K
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint32, np.int64, np.uint8, np.float16])
@@ -40,7 +40,7 @@ def test_copy_from_converts_and_checks_the_shape():
 
 
 def test_copy_from_waits_for_launches_that_read_the_old_contents():
-    k = sk.inc_into("inc_copy_from")
+    k = K.inc_into
     a = lg.array(np.zeros(1024, np.int32))
     b = lg.zeros(1024, dtype=np.int32)
     k[1024](b, a)
@@ -60,7 +60,7 @@ def test_alloc_free_loop_returns_device_memory_to_its_start():
     keep = lg.zeros(16)  # the allocator holds a block from here on
     lg.synchronize()
     start = device.memory_info()
-    k = sk.inc_into("inc_loop")
+    k = K.inc_into
     for i in range(200):
         a = lg.array(np.full(10_000 + i, i, np.int32))
         b = lg.zeros(10_000 + i, dtype=np.int32)
@@ -97,7 +97,7 @@ def test_device_local_memory_with_staging_like_a_discrete_gpu():
         a = lg.array(host)
         assert a.allocation.block.mapped is None  # device-local: only reachable through staging copies
         b = lg.zeros(5000, dtype=np.int32)
-        k = sk.inc_into("inc_staging")
+        k = K.inc_into
         k[5000](b, a)
         a.copy_from(host * 2)  # ordered after the launch that reads a
         k[5000](a, a)

@@ -9,7 +9,7 @@ import spirv_kernels as sk
 
 
 def test_dispatch_spirv_binds_buffers_in_order_and_pushes_constants():
-    k = sk.axpy().compiled
+    k = sk.axpy()
     y = np.arange(100, dtype=np.float32)
     x = np.full(100, 3, np.float32)
     push = struct.pack("<3I4x3I4x", 0, 0, 0, 2, 1, 1) + struct.pack("<iif", 100, 100, 0.5)
@@ -20,7 +20,7 @@ def test_dispatch_spirv_binds_buffers_in_order_and_pushes_constants():
 
 
 def test_dispatch_spirv_respects_the_group_count():
-    k = sk.iota().compiled
+    k = sk.iota()
     push = struct.pack("<3I4x3I4x", 0, 0, 0, 1, 1, 1) + struct.pack("<i", 1000)
     out, = rt.dispatch_spirv(k.spirv, [np.full(1000, -1, np.int32)], push, groups=(1, 1, 1))
     np.testing.assert_array_equal(out[:64], np.arange(64))
@@ -29,4 +29,4 @@ def test_dispatch_spirv_respects_the_group_count():
 
 def test_dispatch_spirv_refuses_too_many_groups():
     with pytest.raises(ValueError, match="maxComputeWorkGroupCount"):
-        rt.dispatch_spirv(sk.iota().compiled.spirv, [np.zeros(4, np.int32)], groups=(1 << 20, 1, 1))
+        rt.dispatch_spirv(sk.iota().spirv, [np.zeros(4, np.int32)], groups=(1 << 20, 1, 1))
