@@ -42,7 +42,6 @@ from ..lang.invocation import Invocation, current
 from ..lang.types import BufferType, ScalarType, StructType, Vector, VectorType, as_lang_type
 
 MAX_GRID_RANK = 3
-DEFAULT_WORKGROUP = (256,)
 
 
 class Emulation:
@@ -86,9 +85,8 @@ def _plain(value):
 
 def _workgroup_of(kernel):
     """The workgroup size, padded to 3 ints: the compiler's choice, the very one the device uses."""
-    from .. import compiler
-    choose = getattr(compiler, "choose_workgroup", None)
-    size = tuple(choose(kernel)) if choose else (kernel.workgroup or DEFAULT_WORKGROUP)
+    from .resolve import choose_workgroup
+    size = tuple(choose_workgroup(kernel))
     return size + (1,) * (MAX_GRID_RANK - len(size))
 
 

@@ -112,5 +112,4 @@ def test_generated_programs_run_in_the_emulator(data, tmp_path_factory):
     """The generator's own check, without a device: programs import, and run without errors."""
     source = kernelgen.generate(kernelgen.HypothesisChoices(data))
     kernel = load_kernel(source, tmp_path_factory.mktemp("fuzz"))
-    outputs = emulate(kernel, *make_inputs(data.draw(st.integers(0, 2**32 - 1), label="input seed")))
-    assert outputs[0].any() or outputs[1].any() or outputs[2].any() or "oi[" not in source
+    emulate(kernel, *make_inputs(data.draw(st.integers(0, 2**32 - 1), label="input seed")))
