@@ -1,6 +1,5 @@
 """The hook end to end, each import in a fresh interpreter: stubs, ids, the cache and its edge cases."""
 import os
-import pathlib
 import shutil
 import subprocess
 import textwrap
@@ -220,12 +219,16 @@ def test_install_handles_and_uninstall(saxpy_package):
         import sys
         import legionella.auto
         from legionella.importer import install, is_installed
+        first = legionella.auto.hook
         finders = lambda: sum(type(f).__name__ == "LegionellaFinder" for f in sys.meta_path)
         with install() as inner:
+            del sys.modules["legionella.auto"]
+            import legionella.auto  # a second execution of auto installs no second finder
             nested = finders()
+            legionella.auto.hook.uninstall()
         after_with = is_installed()
-        legionella.auto.hook.uninstall()
-        legionella.auto.hook.uninstall()  # idempotent
+        first.uninstall()
+        first.uninstall()  # idempotent
         from pkg import mod
         report({"nested": nested, "after_with": after_with, "after_uninstall": is_installed(),
                 "plain": type(mod.saxpy).__name__, "inner": repr(inner)})
