@@ -37,8 +37,12 @@ def main(width=256, height=192, max_iter=64):
     device = image.numpy()
     reference = np.zeros((height, width), dtype=np.uint32)
     mandelbrot.emulate[width, height](reference, x0, y0, scale, max_iter)
-    assert np.array_equal(device, reference), "device and emulator disagree"
-    print(f"mandelbrot {width}x{height} on {lg.device().name}: matches the emulator")
+    # The iteration is chaotic near the set's edge: a device may fuse a*b+c into one rounding (SPIR-V
+    # allows it), which can change the escape count of a rare pixel by an iteration or two.
+    differ = np.count_nonzero(device != reference)
+    assert differ <= device.size // 1000, f"{differ} of {device.size} pixels differ from the emulator"
+    print(f"mandelbrot {width}x{height} on {lg.device().name}: {device.size - differ} of {device.size} "
+          "pixels equal to the emulator's")
 
 
 if __name__ == "__main__":
