@@ -45,8 +45,14 @@ def plain_source_modules():
             path = spec.origin
         else:  # a script run as __main__ has no spec
             path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.endswith(".py") and not path.startswith(stdlib):
+        if isinstance(path, str) and path.endswith(".py") and not in_standard_library(path, stdlib):
             yield name, path
+
+
+def in_standard_library(path, stdlib):
+    """Whether ``path`` is in the standard library directory ``stdlib``, but not in the ``site-packages``
+    (or Debian's ``dist-packages``) that a Python installed without a virtual environment keeps inside it."""
+    return path.startswith(stdlib) and not path[len(stdlib):].partition(os.sep)[0].endswith("-packages")
 
 
 def first_marker_line(path):

@@ -255,3 +255,12 @@ def test_binding_declarations_clash_across_modules(tmp_path):
     assert result["decl"] == "<legionella.BindingDecl pkg.a.TABLE: Buffer[f32] set=0 binding=2>"
     assert (result["set"], result["lineno"], result["bound"]) == (0, 4, 4)
     assert result["error"].startswith(f"{b_path}:5: set=0 binding=2 is declared twice: pkg.a.TABLE at {a_path}:4")
+
+
+@pytest.mark.parametrize("path, expected", [("/usr/lib/python3.11/json/__init__.py", True),
+                                            ("/usr/lib/python3.11/site-packages/kernels/mod.py", False),
+                                            ("/usr/lib/python3.11/dist-packages/kernels/mod.py", False),
+                                            ("/home/user/kernels/mod.py", False)])
+def test_early_import_scan_skips_only_the_standard_library(path, expected):
+    from legionella.importer.early import in_standard_library
+    assert in_standard_library(path, "/usr/lib/python3.11/") is expected
