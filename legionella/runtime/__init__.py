@@ -10,7 +10,7 @@ from .describe import describe_devices  # noqa: F401
 from .vkdevice import Device, device, devices, has_current_device, set_device, use_device  # noqa: F401
 from .dispatch import dispatch_spirv  # noqa: F401
 from .launch import Launch  # noqa: F401
-from .stats import stats  # noqa: F401
+from .counters import stats  # noqa: F401
 
 
 def synchronize():

@@ -22,7 +22,7 @@ class Array:
     >>> a.numpy()                                      # doctest: +SKIP
     array([0., 1., 2., 3.], dtype=float32)
     """
-    __slots__ = ("device", "shape", "dtype", "size", "nbytes", "allocation", "serial", "__weakref__")
+    __slots__ = ("device", "shape", "dtype", "size", "nbytes", "allocation", "binding", "serial", "__weakref__")
 
     def __init__(self, shape, dtype, device=None):
         self.device = device or vkdevice.device()
@@ -32,7 +32,9 @@ class Array:
         self.nbytes = self.size * self.dtype.itemsize
         self.allocation = None
         self.serial = 0  # the last command-buffer serial that uses this array
-        self.allocation = self.device.allocate(self.nbytes)
+        self.allocation = allocation = self.device.allocate(self.nbytes)
+        # (VkBuffer, offset, range) for descriptor sets; also the array's key in hazard tracking.
+        self.binding = (allocation.block.buffer, allocation.offset, max(-(-self.nbytes // 4) * 4, 4))
 
     @property
     def ndim(self):

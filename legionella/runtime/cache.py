@@ -18,7 +18,7 @@ import pickle
 
 from .. import __version__
 from ..compiler.artifact import CompiledKernel
-from . import stats
+from . import counters
 
 KERNELS = "kernels"
 PIPELINES = "pipelines"
@@ -85,14 +85,14 @@ def load_kernel(key):
         return None
     if stored_key != key or not isinstance(compiled, CompiledKernel) or compiled.spirv[:4] != b"\x03\x02\x23\x07":
         return None
-    stats.bump("disk_hits")
+    counters.bump("disk_hits")
     return compiled
 
 
 def store_kernel(key, compiled):
     """Store a compiled kernel under ``key`` (silently skipped when the directory is not writable)."""
     if atomic_write(cache_dir() / KERNELS / f"{key}.pickle", pickle.dumps((key, compiled))):
-        stats.bump("disk_writes")
+        counters.bump("disk_writes")
 
 
 def load_pipeline_cache(device_key_):

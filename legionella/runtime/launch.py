@@ -8,14 +8,17 @@ import struct
 
 from .. import compiler
 from ..errors import DeviceError
-from . import _vk, cache, stats
+from . import _vk, cache, counters
 from .vkdevice import device as current_device
 
 HEADER = struct.Struct("<3I4x3I4x")  # group_offset: uvec3 @0, num_groups: uvec3 @16 (artifact.py's ABI)
+MAX_PLANS = 256  # grids remembered per launcher
 
 
 def normalize_grid(grid):
     """``grid`` (an int or a tuple of 1 to 3 ints) as a tuple of 3 ints."""
+    if type(grid) is int and grid >= 0:  # the common case, kept fast
+        return (grid, 1, 1)
     dims = grid if isinstance(grid, tuple) else (grid,)
     if not 1 <= len(dims) <= 3:
         raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
@@ -50,7 +53,7 @@ def compiled_kernel(kernel, device):
     compiled = cache.load_kernel(key)
     if compiled is None:
         compiled = kernel.compile(device.target)
-        stats.bump("codegen")
+        counters.bump("codegen")
         cache.store_kernel(key, compiled)
     return compiled
 
@@ -80,6 +83,18 @@ class Launcher:
         self.pipeline, self.layout = device.pipeline(
             ("kernel", kernel.id), self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
         self.max_groups = device.limits["maxComputeWorkGroupCount"]
+        self.plans = {}  # grid -> plan()
+
+    def plan(self, grid):
+        """``(header, count)`` per dispatch for ``grid`` invocations (cached: grids repeat)."""
+        plan = self.plans.get(grid)
+        if plan is None:
+            groups = tuple(-(-n // w) for n, w in zip(grid, self.workgroup))
+            plan = [] if 0 in groups else [(HEADER.pack(*offset, *groups), count)
+                                           for offset, count in split_groups(groups, self.max_groups)]
+            if len(self.plans) < MAX_PLANS:
+                self.plans[grid] = plan
+        return plan
 
     def launch(self, grid, args):
         """Check ``args``, then record the dispatch(es) covering ``grid`` invocations."""
@@ -89,27 +104,32 @@ class Launcher:
         if len(args) != self.nparams:
             raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), "
                             f"got {len(args)}")
-        push = bytearray(self.push_size)
-        arrays = [a for a in map(lambda b, arg: b(arg, push), self.binders, args) if a is not None]
-        wg = self.workgroup
-        groups = tuple(-(-n // w) for n, w in zip(grid, wg))
-        if 0 in groups:
+        size = self.push_size
+        push = bytearray(size)
+        arrays = []
+        for bind, arg in zip(self.binders, args):
+            array = bind(arg, push)
+            if array is not None:
+                arrays.append(array)
+        plan = self.plan(grid)
+        if not plan:
             return
+        from_buffer = _vk.ffi.from_buffer
         chunks = []
-        for offset, count in split_groups(groups, self.max_groups):
-            if self.push_size:
-                HEADER.pack_into(push, 0, *offset, *groups)
-            chunks.append((_vk.ffi.from_buffer(bytes(push)), self.push_size, count))
-        ranges = tuple((a.allocation.block.buffer, a.allocation.offset, max(-(-a.nbytes // 4) * 4, 4))
-                       for a in arrays)
-        reads = [id(a.allocation) for a in arrays]
-        writes = [id(a.allocation) for a, w in zip(arrays, self.buffer_writes) if w]
+        for header, count in plan:
+            if size:
+                push[:32] = header
+                # One dispatch records straight from ``push``; several need a snapshot each.
+                chunks.append((from_buffer(push if len(plan) == 1 else bytes(push)), size, count))
+            else:
+                chunks.append((None, 0, count))
+        bindings = tuple(a.binding for a in arrays)
+        writes = [b for b, w in zip(bindings, self.buffer_writes) if w]
         with device.lock:
-            p_set = self.layout.descriptor_set(ranges)
-            serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, reads, writes)
+            p_set = self.layout.descriptor_set(bindings)
+            serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
             for a in arrays:
                 a.serial = serial
-        stats.bump("launches")
 
 
 class Launch:

@@ -75,48 +75,49 @@ def vector_binder(kernel_name, param):
     return bind
 
 
-def buffer_layout(array, btype):
-    """The logical shape of ``array`` seen as ``btype``, or None when its dtype cannot be that buffer.
-
-    ``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)`` (any vector whose std430 size is its width).
-    """
+def buffer_layout(btype):
+    """``(dtype, trailing)``: an array can be ``btype`` when its dtype is ``dtype`` and, for vectors, its
+    last dimension is ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)``: any vector
+    whose std430 size is its width); ``trailing`` is 0 for other elements, None when no array fits."""
     element = btype.element
     if isinstance(element, VectorType):
         tight = element.size == element.n * element.scalar.size and element.align == element.size
-        if tight and array.dtype == element.scalar.dtype and array.shape and array.shape[-1] == element.n:
-            return array.shape[:-1]
-        return None
-    return array.shape if array.dtype == element.dtype else None
+        return (element.scalar.dtype, element.n) if tight else (element.dtype, None)
+    return element.dtype, 0
 
 
 def buffer_binder(kernel_name, param, device):
     """Check an :class:`Array` against ``Buffer[T, n]``, pack its shape, and return it for binding."""
     btype = param.type
     where = _where(kernel_name, param)
-    shape_format = f"<{btype.ndim}i"
+    shape_format = struct.Struct(f"<{btype.ndim}i")
     shape_offset = param.shape_offset
     max_range = device.limits["maxStorageBufferRange"]
+    dtype, trailing = buffer_layout(btype)
+    rank = btype.ndim + (1 if trailing else 0)
 
     def bind(arg, push):
-        if not isinstance(arg, Array):
+        if type(arg) is not Array and not isinstance(arg, Array):
             hint = " (copy it to the device with lg.array(x))" if isinstance(arg, np.ndarray) else ""
             raise TypeError(f"{where}: got a {type(arg).__name__}{hint}; pass an lg.Array")
+        shape = arg.shape
+        if arg.dtype != dtype or trailing is None or (trailing and (not shape or shape[-1] != trailing)):
+            raise TypeError(f"{where}: got an array of {arg.dtype} with shape {shape}; "
+                            f"the kernel expects elements of {btype.element.name} ({btype.element.dtype})")
+        if len(shape) != rank:
+            raise TypeError(f"{where}: got a {len(shape) - rank + btype.ndim}-D array (shape {shape}); the kernel "
+                            f"expects {btype.ndim}-D")
         if arg.device is not device:
             raise TypeError(f"{where}: the array lives on {arg.device.name}, the launch runs on {device.name}")
-        shape = buffer_layout(arg, btype)
-        if shape is None:
-            raise TypeError(f"{where}: got an array of {arg.dtype} with shape {arg.shape}; "
-                            f"the kernel expects elements of {btype.element.name} ({btype.element.dtype})")
-        if len(shape) != btype.ndim:
-            raise TypeError(f"{where}: got a {len(shape)}-D array (shape {arg.shape}); the kernel expects "
-                            f"{btype.ndim}-D")
         if arg.nbytes > max_range:
             raise DeviceError(f"{where}: the array has {arg.nbytes:,} bytes, more than the {max_range:,} bytes "
                               f"(maxStorageBufferRange) {device.name} can bind; split it into smaller arrays")
+        if trailing:
+            shape = shape[:-1]
         if any(n > I32_MAX for n in shape):
             raise ValueError(f"{where}: dimension sizes above {I32_MAX} are not supported (shape {arg.shape})")
         if shape_offset >= 0:
-            struct.pack_into(shape_format, push, shape_offset, *shape)
+            shape_format.pack_into(push, shape_offset, *shape)
         return arg
 
     return bind

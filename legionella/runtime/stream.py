@@ -13,7 +13,7 @@ import itertools
 import os
 
 from ..errors import DeviceLostError
-from . import _vk, stats
+from . import _vk, counters
 
 MAX_COMMANDS = 256  # commands per command buffer before it is submitted without waiting
 MAX_IN_FLIGHT = 4  # submitted command buffers before recording waits for the oldest
@@ -92,6 +92,7 @@ class Stream:
         self._order = itertools.count()
         self.written = set()  # arrays (by id) written since the last barrier in the open command buffer
         self.read = set()
+        self.bound_pipeline = self.bound_set = None  # what the open command buffer has bound last
 
     @staticmethod
     def _barrier(src, dst):
@@ -117,6 +118,7 @@ class Stream:
         slot.serial, slot.commands = self.serial, 0
         self.written.clear()
         self.read.clear()
+        self.bound_pipeline = self.bound_set = None
         self.open = slot
         return slot
 
@@ -133,19 +135,24 @@ class Stream:
         written.update(writes)
 
     def dispatch(self, pipeline, layout, p_set, chunks, reads, writes):
-        """Record a dispatch (``chunks``: ``(push_constant_cdata_or_None, size, (x, y, z))``); returns its serial."""
+        """Record one launch: ``chunks`` are ``(push_constant_cdata_or_None, size, (x, y, z))`` dispatches;
+        ``reads`` and ``writes`` the arrays' hazard keys (their ``binding``). Returns the serial."""
         lib = _vk.lib
-        slot = self._begin()
+        slot = self.open or self._begin()
         cmd = slot.cmd
         self._resolve_hazards(cmd, reads, writes)
-        lib.vkCmdBindPipeline(cmd, BIND_POINT_COMPUTE, pipeline)
-        if p_set is not None:
+        # Bound state survives barriers and later dispatches within a command buffer: skip repeats.
+        if pipeline is not self.bound_pipeline:
+            lib.vkCmdBindPipeline(cmd, BIND_POINT_COMPUTE, pipeline)
+            self.bound_pipeline = pipeline
+        if p_set is not None and p_set is not self.bound_set:
             lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, 1, p_set, 0, _vk.ffi.NULL)
+            self.bound_set = p_set
         for push, size, (x, y, z) in chunks:
             if size:
                 lib.vkCmdPushConstants(cmd, layout, SHADER_STAGE_COMPUTE, 0, size, push)
             lib.vkCmdDispatch(cmd, x, y, z)
-        stats.bump("dispatches", len(chunks))
+        counters.bump_launch(len(chunks))
         return self._recorded(slot)
 
     def copy(self, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
@@ -175,7 +182,7 @@ class Stream:
         self._check(lib.vkEndCommandBuffer(slot.cmd), "vkEndCommandBuffer")
         self._check(lib.vkQueueSubmit(self.device.queue, 1, slot.submit, slot.p_fence[0]), "vkQueueSubmit")
         self.in_flight.append(slot)
-        stats.bump("submits")
+        counters.bump("submits")
         self._retire_finished()
         while len(self.in_flight) > MAX_IN_FLIGHT:
             self._wait_slot(self.in_flight[0])

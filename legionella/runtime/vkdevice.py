@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from ..errors import DeviceError, DeviceLostError
-from . import _vk, cache, features, instance, memory, pipeline, stats
+from . import _vk, cache, counters, features, instance, memory, pipeline
 from .stream import Stream
 
 
@@ -143,7 +143,7 @@ class Device:
         if found is None:
             layout = self.layout(bindings, push_size)
             found = self.pipelines[key] = (pipeline.create_pipeline(self, layout, spirv, entry_point), layout)
-            stats.bump("pipelines")
+            counters.bump("pipelines")
             self.save_pipeline_cache()
         return found
 
@@ -190,7 +190,7 @@ class Device:
             np.frombuffer(stage.view(array.nbytes), np.uint8)[:] = raw
             dst = array.allocation
             serial = self.stream.copy(stage.block.buffer, stage.offset, dst.block.buffer, dst.offset,
-                                      max(array.nbytes, 1), reads=(), writes=(id(dst),))
+                                      max(array.nbytes, 1), reads=(), writes=(array.binding,))
             array.serial = serial
             self.stream.after(serial, lambda: self.staging_memory.free(stage))
 
@@ -206,7 +206,7 @@ class Device:
             stage = self.staging_memory.allocate(array.nbytes)
             src = array.allocation
             serial = self.stream.copy(src.block.buffer, src.offset, stage.block.buffer, stage.offset,
-                                      max(array.nbytes, 1), reads=(id(src),), writes=())
+                                      max(array.nbytes, 1), reads=(array.binding,), writes=())
             try:
                 self.stream.wait(serial)
                 out.reshape(-1).view(np.uint8)[:] = np.frombuffer(stage.view(array.nbytes), np.uint8)

@@ -1,0 +1,141 @@
+"""Launch overhead of a tiny kernel, next to a raw submit+wait through the ``vulkan`` binding.
+
+Run: ``python -m pytest benchmarks/bench_launch.py`` (or ``python benchmarks/bench_launch.py`` for the
+figures alone). Three figures, all of one 64-invocation dispatch that writes one small array:
+
+* ``enqueue``: ``kernel[64](a)``: check the arguments, pack push constants, record into the open command
+  buffer; timed in batches of ``BATCH`` launches that fit one command buffer, with the device drained
+  (untimed) between batches, so the figure is the host's cost and not the device's throughput.
+  Target on the H200: under 10 us.
+* ``launch_sync``: ``kernel[64](a); lg.synchronize()``: one launch, its submit, and the fence wait.
+  Target on the H200: under 30 us.
+* ``raw_submit_wait`` (the reference, measured in the same run): a command buffer recorded once with the
+  same dispatch, then ``vkQueueSubmit`` + ``vkWaitForFences`` + ``vkResetFences`` through the binding's
+  wrapper, as a program without Legionella would do it. ``launch_sync`` over it is the ratio to watch.
+
+Validation is off here (``LEGIONELLA_VALIDATION=0``): the layer costs more than the launch.
+"""
+import os
+import statistics
+import sys
+import time
+
+os.environ["LEGIONELLA_VALIDATION"] = "0"
+
+import numpy as np  # noqa: E402
+
+import legionella as lg  # noqa: E402
+from legionella.lang import Buffer, global_id, i32  # noqa: E402
+
+ROUNDS = 2000
+BATCH = 200  # below stream.MAX_COMMANDS: an enqueue batch never submits
+
+
+@lg.kernel(workgroup=(64,))
+def touch(a: Buffer[i32]):
+    i = global_id().x
+    if i < len(a):
+        a[i] = a[i] + 1
+
+
+class RawSubmit:
+    """The reference: ``touch`` recorded once into its own command buffer, resubmitted through the wrapper."""
+
+    def __init__(self, array):
+        from legionella.runtime import _vk
+        vk = _vk.vk
+        device = lg.device()
+        self.vk, self.device = vk, device.handle
+        pipeline, layout = device.pipeline(("kernel", touch.id), touch.compile(device.target).spirv, "main", 1,
+                                           touch.compile(device.target).push_constant_size)
+        ranges = ((array.allocation.block.buffer, array.allocation.offset, array.nbytes),)
+        p_set = layout.descriptor_set(ranges)
+        self.pool = vk.vkCreateCommandPool(self.device, vk.VkCommandPoolCreateInfo(
+            queueFamilyIndex=device.queue_family), None)
+        self.cmd = vk.vkAllocateCommandBuffers(self.device, vk.VkCommandBufferAllocateInfo(
+            commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1))[0]
+        vk.vkBeginCommandBuffer(self.cmd, vk.VkCommandBufferBeginInfo())
+        vk.vkCmdBindPipeline(self.cmd, vk.VK_PIPELINE_BIND_POINT_COMPUTE, pipeline)
+        vk.vkCmdBindDescriptorSets(self.cmd, vk.VK_PIPELINE_BIND_POINT_COMPUTE, layout.handle, 0, 1, [p_set[0]],
+                                   0, None)
+        push = np.zeros(layout.push_size // 4, np.uint32)
+        push[4:7] = 1, 1, 1
+        push[8] = array.size
+        self.push = push.tobytes()
+        vk.vkCmdPushConstants(self.cmd, layout.handle, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, len(self.push),
+                              vk.ffi.from_buffer(self.push))
+        vk.vkCmdDispatch(self.cmd, 1, 1, 1)
+        vk.vkEndCommandBuffer(self.cmd)
+        self.fence = vk.vkCreateFence(self.device, vk.VkFenceCreateInfo(), None)
+        self.submit_info = vk.VkSubmitInfo(commandBufferCount=1, pCommandBuffers=[self.cmd])
+        self.queue = device.queue
+
+    def __call__(self):
+        vk = self.vk
+        vk.vkQueueSubmit(self.queue, 1, [self.submit_info], self.fence)
+        vk.vkWaitForFences(self.device, 1, [self.fence], vk.VK_TRUE, 10**10)
+        vk.vkResetFences(self.device, 1, [self.fence])
+
+
+def timed(fn, rounds=ROUNDS, between=None):
+    """Median microseconds per call over ``rounds`` calls, timed in batches; ``between()`` runs untimed
+    before each batch."""
+    batch = min(BATCH, rounds)
+    samples = []
+    for _ in range(max(rounds // batch, 5)):
+        if between is not None:
+            between()
+        start = time.perf_counter()
+        for _ in range(batch):
+            fn()
+        samples.append((time.perf_counter() - start) / batch * 1e6)
+    return statistics.median(samples)
+
+
+def measure():
+    """``{"enqueue": us, "launch_sync": us, "raw_submit_wait": us}`` plus ratios, measured now."""
+    a = lg.zeros(64, dtype=np.int32)
+    touch[64](a)
+    lg.synchronize()
+    raw = RawSubmit(a)
+    raw()
+
+    def enqueue():
+        touch[64](a)
+
+    def launch_sync():
+        touch[64](a)
+        lg.synchronize()
+
+    figures = {"raw_submit_wait": timed(raw), "enqueue": timed(enqueue, between=lg.synchronize),
+               "launch_sync": timed(launch_sync)}
+    lg.synchronize()
+    figures["enqueue_over_raw"] = figures["enqueue"] / figures["raw_submit_wait"]
+    figures["launch_sync_over_raw"] = figures["launch_sync"] / figures["raw_submit_wait"]
+    return figures
+
+
+def test_launch_overhead(benchmark):
+    figures = measure()
+    benchmark.extra_info.update(figures)
+    a = lg.zeros(64, dtype=np.int32)
+
+    def launch_sync():
+        touch[64](a)
+        lg.synchronize()
+
+    benchmark(launch_sync)
+    print_figures(figures)
+
+
+def print_figures(figures):
+    print(f"\n{lg.device().name}")
+    for name in ("enqueue", "launch_sync", "raw_submit_wait"):
+        print(f"  {name:16s} {figures[name]:8.2f} us")
+    print(f"  launch+sync / raw submit+wait: {figures['launch_sync_over_raw']:.2f}x; "
+          f"enqueue / raw: {figures['enqueue_over_raw']:.2f}x")
+
+
+if __name__ == "__main__":
+    print_figures(measure())
+    sys.exit(0)
