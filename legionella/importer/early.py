@@ -8,7 +8,9 @@ import os
 import sys
 import warnings
 
+from ..kernel import Kernel
 from .markers import MARKER_BYTES, comment_markers
+from .rewrite import definition_source, marked_kernels
 
 
 class MarkersNotRewrittenWarning(UserWarning):
@@ -22,13 +24,47 @@ def warn_about_early_imports():
     search first and a tokenize scan only for files that contain the marker bytes. The warning points
     at the first marker of the module."""
     for name, path in plain_source_modules():
+        if name == "__main__" and bind_script_kernels(sys.modules[name], path):
+            continue
         first_marker = first_marker_line(path)
         if first_marker is not None:
             warnings.warn_explicit(
                 f"module {name!r} holds '# legionella:' markers but was imported before "
                 "'import legionella.auto', so its kernels are plain functions; import legionella.auto "
-                "first (or importlib.reload the module), or use the @legionella.kernel decorator",
+                "first (or importlib.reload the module; in a script, after its kernels), or use the "
+                "@legionella.kernel decorator",
                 MarkersNotRewrittenWarning, path, first_marker, module=name)
+
+
+def bind_script_kernels(module, path):
+    """Turn the marked functions a running script (``__main__``) has already defined into kernels.
+
+    A script cannot be rewritten at import, since it is already running; but ``import legionella.auto``
+    placed after its kernels (in the ``if __name__ == "__main__":`` block) finds them defined and binds
+    each to a :class:`~legionella.kernel.Kernel` in place, as the rewrite would have. Returns True when
+    every kernel marker of the script was bound, False when some def has not run yet (then the caller warns).
+    """
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError:
+        return False
+    if MARKER_BYTES not in source:
+        return True
+    bound = True
+    for statement, marker, lines in marked_kernels(source, path):
+        node = statement.node
+        function = module.__dict__.get(node.name) if statement.prefix == "" else None
+        first, snapshot = definition_source(node, lines)
+        code = getattr(function, "__code__", None)
+        if isinstance(function, Kernel):
+            continue
+        if code is None or code.co_filename != path or code.co_firstlineno not in (first, node.lineno):
+            bound = False
+            continue
+        setattr(module, node.name, Kernel(function, source=snapshot, options=marker.options, lineno=first,
+                                          qualname=node.name))
+    return bound
 
 
 def plain_source_modules():

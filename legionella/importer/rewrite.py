@@ -194,8 +194,7 @@ def kernel_stub(statement, marker, lines):
     """``name = @legionella_Kernel(name, source=..., options=..., lineno=..., qualname=...)``, located on
     the ``def`` line."""
     node = statement.node
-    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-    source = textwrap.dedent("\n".join(lines[first - 1:node.end_lineno]) + "\n")
+    first, source = definition_source(node, lines)
     call = ast.Call(
         func=ast.Name(KERNEL_ALIAS, ast.Load()),
         args=[ast.Name(node.name, ast.Load())],
@@ -204,6 +203,21 @@ def kernel_stub(statement, marker, lines):
                   ast.keyword("lineno", ast.Constant(first)),
                   ast.keyword("qualname", ast.Constant(statement.prefix + node.name))])
     return located(ast.Assign([ast.Name(node.name, ast.Store())], call), first_line_of(node))
+
+
+def definition_source(node, lines):
+    """``(first_line, text)``: the source snapshot of a def, decorators included, dedented."""
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return first, textwrap.dedent("\n".join(lines[first - 1:node.end_lineno]) + "\n")
+
+
+def marked_kernels(source, filename):
+    """``(statement, marker)`` for every kernel marker of ``source`` (bytes), checked like an import would."""
+    tree = ast.parse(source, filename=filename)
+    lines = source_lines(source)
+    starts = index_statements(tree)
+    return [(marked_statement(m, starts, lines, filename), m, lines)
+            for m in find_markers(source, filename) if m.kind == "kernel"]
 
 
 def binding_decl(node, marker):

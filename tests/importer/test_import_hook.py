@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -264,3 +265,39 @@ def test_binding_declarations_clash_across_modules(tmp_path):
 def test_early_import_scan_skips_only_the_standard_library(path, expected):
     from legionella.importer.early import in_standard_library
     assert in_standard_library(path, "/usr/lib/python3.11/") is expected
+
+
+SCRIPT_KERNELS = '''
+from legionella.lang import Buffer, f32, global_id
+
+# legionella: kernel workgroup=(64,)
+def scale(a: Buffer[f32]):
+    a[global_id().x] *= 2.0
+'''
+
+
+def run_script(path):
+    return subprocess.run([sys.executable, "-W", "always", str(path)], capture_output=True, text=True,
+                          env=child_env(path.parent), cwd=path.parent)
+
+
+def test_script_binds_its_kernels_when_auto_is_imported_after_them(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT_KERNELS + textwrap.dedent('''
+        if __name__ == "__main__":
+            import legionella.auto
+            print(type(scale).__name__, scale.id.split("#")[0], scale.workgroup)
+        '''))
+    run = run_script(script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["Kernel", "__main__:scale", "(64,)"]
+    assert "MarkersNotRewrittenWarning" not in run.stderr
+
+
+def test_script_importing_auto_before_its_kernels_is_warned(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("import legionella.auto\n" + SCRIPT_KERNELS + "print(type(scale).__name__)\n")
+    run = run_script(script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["function"]
+    assert f"{script}:5: MarkersNotRewrittenWarning" in run.stderr
