@@ -82,6 +82,10 @@ class Launcher:
                               "follow the launch ABI (0..n-1 in parameter order); this is a compiler bug")
         self.pipeline, self.layout = device.pipeline(
             ("kernel", kernel.id), self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
+        limit = device.limits["maxPushConstantsSize"]
+        if self.push_size > limit:
+            raise DeviceError(f"kernel {self.name!r} needs {self.push_size} bytes of push constants (scalars and "
+                              f"shapes); {device.name} allows {limit}: pass fewer scalars or buffers")
         self.max_groups = device.limits["maxComputeWorkGroupCount"]
         self.plans = {}  # grid -> plan()
 

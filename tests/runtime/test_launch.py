@@ -75,6 +75,14 @@ def test_grid_beyond_max_workgroup_count_is_split_with_the_right_global_ids():
     assert lg.stats()["dispatches"] - dispatches == 2
 
 
+def test_two_dimensional_grid_split_along_y_keeps_global_ids():
+    rows = lg.device().limits["maxComputeWorkGroupCount"][1] * 8 + 5  # workgroup (8, 8): > the limit in y
+    out = lg.full((3, rows), -1, dtype=np.int32)
+    K.index_2d[3, rows](out)
+    x, y = np.meshgrid(np.arange(3), np.arange(rows), indexing="ij")
+    np.testing.assert_array_equal(out.numpy(), x * 1000 + y)
+
+
 def test_grid_is_rounded_up_to_whole_workgroups_and_bounds_use_the_shape():
     out = lg.full(100, -1, dtype=np.int32)
     K.iota[70](out)  # 70 invocations -> 2 workgroups of 64, guarded by len(out)
