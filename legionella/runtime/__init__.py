@@ -4,6 +4,7 @@
 >>> x = lg.array(np.arange(8, dtype=np.float32))    # doctest: +SKIP
 >>> lg.synchronize()                                 # doctest: +SKIP
 """
+from .aot import build_modules, disassemble_target  # noqa: F401
 from .array import Array, array, empty, full, zeros  # noqa: F401
 from .cache import cache_command  # noqa: F401
 from .describe import describe_devices  # noqa: F401
