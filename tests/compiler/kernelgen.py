@@ -15,6 +15,9 @@ Undefined behaviour is excluded where it is made, never by filtering afterwards:
 
 * integer divisors are ``(e & 31) + 2`` or its negation, or a literal outside {-1, 0}: no division by
   zero, no ``INT_MIN // -1``; float divisors are ``abs(e) + 1.0``;
+* float ``//`` and ``%`` take small multiples of 1/8 and divisors that keep ``x / y`` far from an integer
+  unless exact: the device computes them as ``x - y * floor(x / y)`` (Vulkan's precision for OpFMod),
+  which loses the answer near quotient boundaries and for large quotients, where numpy is exact;
 * shift amounts are ``e & 31`` or literals in 0..31;
 * a float becomes an integer only through the ``f2i``/``f2u`` helpers, which map NaN to 0 and clamp;
 * every loop has a static trip bound and the product of the bounds of enclosing loops (helper calls
@@ -313,7 +316,13 @@ class Generator:
 
     def expr_binary(self, t, context, depth):
         op = self.pick(FLOAT_OPERATORS if t == "f32" else INT_OPERATORS)
-        return f"({self.expression(t, context, depth)} {op} {self.right_operand(t, op, context, depth)})"
+        if t == "f32" and op in ("//", "%"):
+            # The device computes these as x - y * floor(x / y), exact only while x / y is exact enough
+            # (Vulkan gives OpFMod that precision), so both operands are small multiples of 1/8.
+            left = f"(f32(({self.expression('i32', context, depth)} & 4095) - 2048) * 0.125)"
+        else:
+            left = self.expression(t, context, depth)
+        return f"({left} {op} {self.right_operand(t, op, context, depth)})"
 
     def right_operand(self, t, op, context, depth):
         """The right operand of ``op``, made safe: divisors are never 0 (or -1), shifts stay under 32."""
@@ -322,10 +331,12 @@ class Generator:
             return str(self.choices.integer(0, 31)) if literal else f"({self.expression(t, context, depth)} & 31)"
         if op == "**":
             return self.pick(("2", "0", "1", "3"))
-        if op in ("//", "%", "/"):
+        if op == "/":
+            return self.pick(("2.0", "0.5", "-3.0")) if literal else f"(abs({self.expression(t, context, depth)}) + 1.0)"
+        if op in ("//", "%"):
             if t == "f32":
-                return self.pick(("2.0", "0.5", "-3.0")) if literal else \
-                    f"(abs({self.expression(t, context, depth)}) + 1.0)"
+                return self.pick(("2.0", "0.5", "-3.0", "7.0", "-1.5")) if literal else \
+                    f"f32(({self.expression('i32', context, depth)} & 7) + 1)"
             if literal:
                 return self.pick(("2", "7", "-3", "1000") if t == "i32" else ("2", "7", "1000"))
             divisor = f"(({self.expression(t, context, depth)} & 31) + 2)"
