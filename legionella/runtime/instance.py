@@ -21,8 +21,14 @@ class Instance:
         vk = _vk.vk
         self.validation = validation.requested()
         layers = self._layers(vk)
-        available = {e.extensionName for e in _vk.call("vkEnumerateInstanceExtensionProperties",
-                                                        vk.vkEnumerateInstanceExtensionProperties, None)}
+        available = set()
+        for provider in [None, *layers]:  # the validation layer may provide debug_utils itself
+            available.update(e.extensionName for e in _vk.call("vkEnumerateInstanceExtensionProperties",
+                                                                 vk.vkEnumerateInstanceExtensionProperties, provider))
+        if self.validation and DEBUG_UTILS not in available:
+            raise DeviceError(f"LEGIONELLA_VALIDATION=1 needs {DEBUG_UTILS} to report validation errors, and the "
+                              "Vulkan loader does not offer it; install `vulkan-validationlayers` (Debian) or "
+                              "unset LEGIONELLA_VALIDATION")
         extensions = [DEBUG_UTILS] if self.validation else []
         flags = 0
         if PORTABILITY in available:
@@ -70,9 +76,6 @@ class Instance:
         })
         create = _vk.ffi.cast("PFN_vkCreateDebugUtilsMessengerEXT",
                               _vk.lib.vkGetInstanceProcAddr(self.handle, b"vkCreateDebugUtilsMessengerEXT"))
-        if create == _vk.ffi.NULL:
-            raise DeviceError(f"{DEBUG_UTILS} is not available, so validation errors cannot be reported; "
-                              "install `vulkan-validationlayers` (it provides the extension)")
         messenger = ffi.new("VkDebugUtilsMessengerEXT*")
         _vk.check(create(self.handle, create_info, ffi.NULL, messenger), "vkCreateDebugUtilsMessengerEXT")
         return messenger[0]
