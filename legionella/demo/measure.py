@@ -28,7 +28,7 @@ def codegen_times(kernel, target):
 
 # What the counters of lg.stats() say about a kernel's first launch, checked in this order.
 FIRST_LAUNCH_SOURCES = (
-    ("codegen", "not in the disk cache: compiled and stored"),
+    ("codegen", "compiled (not in the disk cache yet), then stored there"),
     ("disk_hits", "loaded from the disk cache, no codegen"),
 )
 

@@ -1,0 +1,106 @@
+"""``legionella demo`` in a fresh process on lavapipe: the report, both PNGs, and the disk cache."""
+import re
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from cli_helpers import assert_one_line_error, run_cli
+from legionella.demo.png import decode_png_size
+from legionella.demo.showcases import SIZES
+
+CPU = SIZES["cpu"]
+
+
+def png_pixels(data):
+    """The RGB pixels of a PNG written by legionella.demo.png (8-bit RGB, filter 0 on every row)."""
+    width, height = decode_png_size(data)
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length, kind) = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IDAT":
+            chunks.append(data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    rows = np.frombuffer(zlib.decompress(b"".join(chunks)), np.uint8).reshape(height, 1 + 3 * width)
+    assert not rows[:, 0].any(), "every row uses filter 0"
+    return rows[:, 1:].reshape(height, width, 3)
+
+
+@pytest.fixture(scope="module")
+def demo_dirs(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo-cache"), tmp_path_factory.mktemp("demo-out")
+
+
+@pytest.fixture(scope="module")
+def first_demo(demo_dirs):
+    """The demo run once, with an empty disk cache."""
+    cache, out = demo_dirs
+    return run_cli(cache, "demo", "--out", out)
+
+
+def test_demo_succeeds_and_reports_every_showcase(first_demo):
+    assert first_demo.returncode == 0, first_demo.stdout + first_demo.stderr
+    report = first_demo.stdout
+    assert re.search(r"^Legionella \S+ demo on llvmpipe .*: CPU, Vulkan 1\.\d", report, re.M), report
+    width, height, max_iter = CPU.mandelbrot
+    n, steps = CPU.heat
+    for title in (f"saxpy: y = a*x + y over {CPU.saxpy:,} float32",
+                  f"mandelbrot: {width}x{height}, up to {max_iter} iterations",
+                  f"heat: {n}x{n} plate, {steps} Jacobi steps", "reduction: sum of"):
+        assert title in report, report
+    assert "equal to numpy's" in report
+    assert re.search(r"^  kernel +[\d.]+ m?s: [\d.]+ GB/s$", report, re.M), report
+    assert re.search(r"^  numpy +[\d.]+ m?s: [\d.]+ GB/s", report, re.M), report
+    assert "rows match numpy" in report and "steps match numpy" in report
+    assert "WRONG" not in report
+    assert report.rstrip().splitlines()[-1].startswith("done in ")
+    assert first_demo.stderr.count("checked_cli") == 0, first_demo.stderr
+
+
+def test_demo_times_codegen_cold_and_cached_and_compiles_on_first_launch(first_demo):
+    report = first_demo.stdout
+    codegen = re.findall(r"^  codegen +([\d.]+) (ms|us|s) cold, ([\d.]+) (ms|us|s) cached in process$", report, re.M)
+    launched = re.findall(r"^  first launch +[\d.]+ (?:ms|us|s): (.*)$", report, re.M)
+    assert len(codegen) >= 3 and len(launched) == len(codegen), report
+    assert set(launched) == {"compiled (not in the disk cache yet), then stored there"}, launched
+
+
+def test_demo_writes_both_pngs_at_the_expected_sizes(first_demo, demo_dirs):
+    assert first_demo.returncode == 0, first_demo.stderr
+    out = demo_dirs[1]
+    mandelbrot = (out / "mandelbrot.png").read_bytes()
+    heat = (out / "heat.png").read_bytes()
+    assert decode_png_size(mandelbrot) == CPU.mandelbrot[:2]
+    assert decode_png_size(heat) == (CPU.heat[0],) * 2
+    # Real pictures, not a flat fill: many colours; the point -0.5+0i, inside the set, is dark.
+    pixels = png_pixels(mandelbrot)
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20
+    width, height, _ = CPU.mandelbrot
+    assert pixels[height // 2, width // 2].max() < 50, pixels[height // 2, width // 2]
+    assert len(np.unique(png_pixels(heat).reshape(-1, 3), axis=0)) > 20
+
+
+def test_demo_reduction_runs_or_says_what_it_needs(first_demo):
+    section = first_demo.stdout.split("reduction:")[1]
+    assert ("skipped      needs workgroup memory" in section) or re.search(r"result +[\d,.]+ \(numpy: ", section)
+
+
+def test_second_demo_loads_every_kernel_from_the_disk_cache(first_demo, demo_dirs):
+    assert first_demo.returncode == 0
+    second = run_cli(demo_dirs[0], "demo", "--out", demo_dirs[1])
+    assert second.returncode == 0, second.stderr
+    launched = re.findall(r"^  first launch +[\d.]+ (?:ms|us|s): (.*)$", second.stdout, re.M)
+    assert launched and set(launched) == {"loaded from the disk cache, no codegen"}, second.stdout
+
+
+def test_demo_on_a_device_that_does_not_exist_is_one_line(tmp_path):
+    run = run_cli(tmp_path, "demo", "--out", tmp_path, "--device", "no-such-gpu")
+    assert_one_line_error(run, "no device name contains 'no-such-gpu'", "llvmpipe")
+
+
+def test_demo_into_an_unwritable_place_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    run = run_cli(tmp_path, "demo", "--out", blocker / "out")
+    assert_one_line_error(run, str(blocker))
