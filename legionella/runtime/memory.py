@@ -16,6 +16,7 @@ MIN_ALIGNMENT = 16
 
 HOST_VISIBLE = 0x2  # VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
 HOST_COHERENT = 0x4
+HOST_CACHED = 0x8
 DEVICE_LOCAL = 0x1
 BUFFER_USAGE = 0x1 | 0x2 | 0x20  # TRANSFER_SRC | TRANSFER_DST | STORAGE_BUFFER
 
@@ -160,12 +161,23 @@ class Allocator:
         self.allocated = self.used = 0
 
 
-def choose_memory_type(info, host_visible):
-    """Index of the memory type for arrays: host-visible+coherent (preferring device-local), or device-local."""
+def choose_memory_type(info, host_visible, staging=False):
+    """Index of the memory type for arrays or staging buffers, or None.
+
+    Arrays: host-visible+coherent where the device shares memory with the host (preferring device-local
+    types, then the largest heap), device-local otherwise. Staging: host-visible+coherent, preferring
+    host-cached (fast host reads) and *not* device-local (on discrete GPUs that is the small, uncached
+    BAR window).
+    """
     want = HOST_VISIBLE | HOST_COHERENT if host_visible else DEVICE_LOCAL
     candidates = [i for i, (flags, _) in enumerate(info.memory_types) if flags & want == want]
     if not candidates:
         return None
-    # Prefer device-local among host-visible types, and the largest heap.
-    return max(candidates, key=lambda i: (bool(info.memory_types[i][0] & DEVICE_LOCAL),
-                                          info.memory_heaps[info.memory_types[i][1]][0]))
+
+    def preference(i):
+        flags, heap = info.memory_types[i]
+        local, cached = bool(flags & DEVICE_LOCAL), bool(flags & HOST_CACHED)
+        first = (cached, not local) if staging else (local, cached)
+        return (*first, info.memory_heaps[heap][0])
+
+    return max(candidates, key=preference)

@@ -67,7 +67,7 @@ class Device:
         self.queue = vk.vkGetDeviceQueue(handle, self.queue_family, 0)
         self.handle = handle
         self.array_memory = self._allocator(self.host_visible)
-        self.staging_memory = None if self.host_visible else self._allocator(True)
+        self.staging_memory = None if self.host_visible else self._allocator(True, staging=True)
         self.stream = Stream(self)
         self.layouts = {}  # (bindings, push size) -> pipeline.Layout
         self.pipelines = {}  # ("kernel", id) or ("spirv", hash, ...) -> (VkPipeline, Layout)
@@ -82,8 +82,8 @@ class Device:
                 return i
         raise DeviceError(f"{self.name} has no compute queue; choose another device with LEGIONELLA_DEVICE")
 
-    def _allocator(self, host_visible):
-        type_index = memory.choose_memory_type(self.info, host_visible)
+    def _allocator(self, host_visible, staging=False):
+        type_index = memory.choose_memory_type(self.info, host_visible, staging)
         if type_index is None:
             raise DeviceError(f"{self.name} offers no {'host-visible' if host_visible else 'device-local'} memory")
         heap = self.info.memory_heaps[self.info.memory_types[type_index][1]][0]

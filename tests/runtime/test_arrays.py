@@ -1,4 +1,6 @@
 """lg.Array: creation, round trips, copy_from, memory accounting, out-of-memory, and the staging path."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,17 @@ def test_device_local_memory_with_staging_like_a_discrete_gpu():
         del a, b
         discrete_like.synchronize()
         assert discrete_like.staging_memory.used == 0
+
+
+def test_memory_type_choice_on_a_discrete_gpu_layout():
+    """A typical discrete GPU: VRAM, two system-memory types, and the small device-local BAR window."""
+    from legionella.runtime import memory
+    local, visible, coherent, cached = memory.DEVICE_LOCAL, memory.HOST_VISIBLE, memory.HOST_COHERENT, \
+        memory.HOST_CACHED
+    info = dataclasses.replace(lg.device().info,
+                               memory_types=((local, 0), (visible | coherent, 1), (visible | coherent | cached, 1),
+                                             (local | visible | coherent, 2)),
+                               memory_heaps=((80 << 30, 1), (64 << 30, 0), (256 << 20, 1)))
+    assert memory.choose_memory_type(info, host_visible=False) == 0  # arrays in VRAM
+    assert memory.choose_memory_type(info, host_visible=True, staging=True) == 2  # cached system memory
+    assert memory.choose_memory_type(info, host_visible=True) == 3  # shared memory prefers device-local
