@@ -15,6 +15,7 @@ import hashlib
 import os
 import pathlib
 import pickle
+import struct
 
 from .. import __version__
 from ..compiler.artifact import CompiledKernel
@@ -22,6 +23,7 @@ from . import counters
 
 KERNELS = "kernels"
 PIPELINES = "pipelines"
+PIPELINE_HEADER = struct.Struct("<IIII16s")
 
 
 def cache_dir():
@@ -95,14 +97,26 @@ def store_kernel(key, compiled):
         counters.bump("disk_writes")
 
 
-def load_pipeline_cache(device_key_):
-    """The saved pipeline-cache data of a device, or b""."""
-    return _read(cache_dir() / PIPELINES / f"{device_key_}.bin") or b""
+def load_pipeline_cache(device_key_, info):
+    """The saved pipeline-cache data of a device, or b"" when missing, damaged or from another device.
+
+    Drivers are not required to survive arbitrary bytes, so the data is checked before Vulkan sees it:
+    the file is ``sha256(data) + data``, and the data's header must name this device
+    (``VkPipelineCacheHeaderVersionOne``: length, version 1, vendorID, deviceID, pipelineCacheUUID).
+    """
+    blob = _read(cache_dir() / PIPELINES / f"{device_key_}.bin") or b""
+    digest, data = blob[:32], blob[32:]
+    if len(data) < PIPELINE_HEADER.size or hashlib.sha256(data).digest() != digest:
+        return b""
+    length, version, vendor, device_id, uuid = PIPELINE_HEADER.unpack_from(data)
+    if (version, vendor, device_id, uuid) != (1, info.vendor_id, info.device_id, info.pipeline_cache_uuid):
+        return b""
+    return data
 
 
 def store_pipeline_cache(device_key_, data):
-    """Save a device's pipeline-cache data."""
-    atomic_write(cache_dir() / PIPELINES / f"{device_key_}.bin", data)
+    """Save a device's pipeline-cache data (with its digest, see :func:`load_pipeline_cache`)."""
+    atomic_write(cache_dir() / PIPELINES / f"{device_key_}.bin", hashlib.sha256(data).digest() + data)
 
 
 def _entries():

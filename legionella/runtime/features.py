@@ -55,6 +55,8 @@ class DeviceInfo:
     name: str
     device_type: int
     vendor_id: int
+    device_id: int
+    pipeline_cache_uuid: bytes
     api_version: tuple
     driver_version: int
     driver_name: str
@@ -149,7 +151,8 @@ def read_device_info(physical):
     compute_subgroups = subgroup.supportedStages & vk.VK_SHADER_STAGE_COMPUTE_BIT
     return DeviceInfo(
         name=ffi.string(props.deviceName).decode() if not isinstance(props.deviceName, str) else props.deviceName,
-        device_type=props.deviceType, vendor_id=props.vendorID, api_version=api,
+        device_type=props.deviceType, vendor_id=props.vendorID, device_id=props.deviceID,
+        pipeline_cache_uuid=bytes(ffi.buffer(props.pipelineCacheUUID)), api_version=api,
         driver_version=props.driverVersion, driver_name=ffi.string(driver.driverName).decode(),
         driver_info=ffi.string(driver.driverInfo).decode(), uuid=bytes(ffi.buffer(ids.deviceUUID)),
         subgroup_size=subgroup.subgroupSize,

@@ -38,6 +38,7 @@ class Device:
         # Host-visible arrays where the device shares memory with the host; device-local + staging otherwise.
         self.host_visible = info.device_type != 2 if host_visible is None else host_visible
         self.handle = None
+        self.opened = False  # set last by open(), so other threads never see a half-made device
         self.pending_releases = collections.deque()
 
     def __repr__(self):
@@ -45,10 +46,11 @@ class Device:
 
     def open(self):
         """Create the logical device and what it owns (once); returns self."""
-        if self.handle is None:
+        if not self.opened:
             with self.lock:
-                if self.handle is None:
+                if not self.opened:
                     self._create()
+                    self.opened = True
         return self
 
     def _create(self):
@@ -73,7 +75,7 @@ class Device:
         self.pipelines = {}  # ("kernel", id) or ("spirv", hash, ...) -> (VkPipeline, Layout)
         self.launchers = {}  # kernel id -> launch.Launcher
         self.disk_key = cache.device_key(self.info)
-        self.pipeline_cache = self._create_pipeline_cache(cache.load_pipeline_cache(self.disk_key))
+        self.pipeline_cache = self._create_pipeline_cache(cache.load_pipeline_cache(self.disk_key, self.info))
 
     def _compute_queue_family(self):
         families = _vk.vk.vkGetPhysicalDeviceQueueFamilyProperties(self.physical)
@@ -94,11 +96,7 @@ class Device:
         initial = data or None
         info = vk.VkPipelineCacheCreateInfo(initialDataSize=len(data) if data else 0,
                                             pInitialData=_vk.ffi.from_buffer(initial) if initial else None)
-        try:
-            return _vk.call("vkCreatePipelineCache", vk.vkCreatePipelineCache, self.handle, info, None)
-        except DeviceError:  # data from another driver build: start empty (drivers should ignore it anyway)
-            return _vk.call("vkCreatePipelineCache", vk.vkCreatePipelineCache, self.handle,
-                            vk.VkPipelineCacheCreateInfo(), None)
+        return _vk.call("vkCreatePipelineCache", vk.vkCreatePipelineCache, self.handle, info, None)
 
     def save_pipeline_cache(self):
         """Write the driver's pipeline-cache data to the disk cache."""

@@ -112,3 +112,16 @@ def test_cache_command_line(cache_dir):
     run = subprocess.run([sys.executable, "-m", "legionella", "cache", "info"], capture_output=True, text=True,
                          env=env, timeout=60)
     assert run.returncode == 0 and f"cache directory: {cache_dir}" in run.stdout
+
+
+def test_saved_pipeline_cache_data_is_checked_before_the_driver_sees_it(cache_dir):
+    launch_in_new_process(cache_dir)
+    device = lg.device()
+    entry, = (cache_dir / cache.PIPELINES).glob("*.bin")
+    data = cache.load_pipeline_cache(device.disk_key, device.info)
+    assert data[16:32] == device.info.pipeline_cache_uuid  # this device's own data is used
+    damaged = bytearray(entry.read_bytes())
+    damaged[-1] ^= 0xFF
+    entry.write_bytes(bytes(damaged))
+    assert cache.load_pipeline_cache(device.disk_key, device.info) == b""
+    launch_in_new_process(cache_dir)  # and a process meeting the damaged file still works
