@@ -67,6 +67,8 @@ def test_launches_from_four_threads():
 
 def test_grid_beyond_max_workgroup_count_is_split_with_the_right_global_ids():
     limit = lg.device().limits["maxComputeWorkGroupCount"][0]
+    if limit > 1 << 20:
+        pytest.skip(f"maxComputeWorkGroupCount.x is {limit}: too many to exceed here (the y test covers splitting)")
     n = limit * 64 + 1000
     out = lg.full(n, -1, dtype=np.int32)
     dispatches = lg.stats()["dispatches"]
@@ -145,7 +147,7 @@ def test_bad_grids_are_refused():
 def test_array_larger_than_max_storage_buffer_range_is_refused_with_both_sizes():
     limit = lg.device().limits["maxStorageBufferRange"]
     big = lg.empty(limit // 4 + 1, dtype=np.int32)
-    with pytest.raises(DeviceError, match=f"{limit + 4:,} bytes.*{limit:,} bytes"):
+    with pytest.raises(DeviceError, match=f"{big.nbytes:,} bytes.*{limit:,} bytes"):
         K.iota[64](big)
 
 
@@ -167,8 +169,9 @@ def test_an_array_deleted_under_a_pending_launch_stays_alive_until_it_completes(
 
 
 def test_a_wait_longer_than_the_timeout_raises_timeout_error(monkeypatch):
-    out = lg.zeros(1 << 14, dtype=np.uint32)
-    K.spin[out.size](out, 65535)  # about 10^9 LCG steps: far more than a millisecond
+    # lavapipe: 10^9 LCG steps; a GPU gets 1000 times more. Far more than a millisecond either way.
+    out = lg.zeros(1 << 14 if lg.device().info.device_type == 4 else 1 << 24, dtype=np.uint32)
+    K.spin[out.size](out, 65535)  # lavapipe stops loops after 65,535 iterations: stay at that
     monkeypatch.setenv("LEGIONELLA_TIMEOUT", "0.001")
     with pytest.raises(TimeoutError, match="LEGIONELLA_TIMEOUT"):
         lg.synchronize()
