@@ -144,6 +144,9 @@ def build_modules(modules, progress=False, out=None):
     failures = []
     found = _import_all(modules, failures)
     kernels = [k for _, ks in found for k in ks]
+    if not kernels and not failures:
+        raise ValueError("no kernels found in " + ", ".join(modules) + " (a kernel is a function marked "
+                         "'# legionella: kernel')")
     device = current_device()
     bar = ProgressBar(len(kernels)) if progress and kernels else None
     outcomes = {"compiled": 0, "cached": 0}
@@ -172,9 +175,6 @@ def build_modules(modules, progress=False, out=None):
     built = outcomes["compiled"] + outcomes["cached"]
     print(f"built {built} kernel{'s' if built != 1 else ''} for {device.name}: {outcomes['compiled']} compiled, "
           f"{outcomes['cached']} already cached; cache: {cache_dir()}", file=out)
-    if not kernels and not failures:
-        print("legionella: error: no kernels found in " + ", ".join(modules), file=sys.stderr)
-        return 1
     return 1 if failures else 0
 
 
