@@ -132,49 +132,58 @@ def _import_all(specs, failures):
     return found
 
 
-def build_modules(modules, progress=False, out=None):
-    """``legionella build``: compile every kernel of ``modules`` (names or paths) for the current device
-    into the disk cache, so that a later process launches them with no codegen.
-
-    Prints one line per kernel (to ``out``, default stdout) and a summary; modules that cannot be
-    imported and kernels that do not compile are reported, and the others are still built. Returns the
-    exit status: 0 when everything was built, 1 otherwise.
-    """
-    out = out or sys.stdout
-    failures = []
-    found = _import_all(modules, failures)
-    kernels = [k for _, ks in found for k in ks]
-    if not kernels and not failures:
-        raise ValueError("no kernels found in " + ", ".join(modules) + " (a kernel is a function marked "
-                         "'# legionella: kernel')")
-    device = current_device()
-    bar = ProgressBar(len(kernels)) if progress and kernels else None
-    outcomes = {"compiled": 0, "cached": 0}
-    lines = []
+def _build_all(kernels, device, progress, failures):
+    """Build each kernel (see :func:`build_kernel`), with a progress bar when asked; returns
+    ``[(label, outcome, seconds)]`` for the ones built, and adds the others to ``failures``."""
+    bar = ProgressBar(len(kernels)) if progress else None
+    built = []
     for kernel in kernels:
         label = f"{kernel.module}:{kernel.qualname}"
         if bar:
             bar.show(label)
         start = time.perf_counter()
         try:
-            outcome = build_kernel(kernel, device)
+            built.append((label, build_kernel(kernel, device), time.perf_counter() - start))
         except (CompileError, DeviceError) as e:
             failures.append((label, str(e)))
-        else:
-            outcomes[outcome] += 1
-            lines.append((label, f"{outcome:<8}  {(time.perf_counter() - start) * 1e3:7.1f} ms"))
         if bar:
             bar.advance(label)
     if bar:
         bar.close()
-    width = max((len(label) for label, _ in lines), default=0)
-    for label, outcome in lines:
-        print(f"{label:<{width}}  {outcome}", file=out)
+    return built
+
+
+def _report_failures(failures):
     for name, message in failures:
         print(f"legionella: error: {name + ': ' if name else ''}{message}", file=sys.stderr)
-    built = outcomes["compiled"] + outcomes["cached"]
-    print(f"built {built} kernel{'s' if built != 1 else ''} for {device.name}: {outcomes['compiled']} compiled, "
-          f"{outcomes['cached']} already cached; cache: {cache_dir()}", file=out)
+
+
+def build_modules(modules, progress=False, out=None):
+    """``legionella build``: compile every kernel of ``modules`` (names or paths) for the current device
+    into the disk cache, so that a later process launches them with no codegen.
+
+    Prints one line per kernel (to ``out``, default stdout) and a summary; modules that cannot be
+    imported and kernels that do not compile are reported on stderr, and the others are still built.
+    Returns the exit status: 0 when everything was built, 1 otherwise.
+    """
+    out = out or sys.stdout
+    failures = []
+    kernels = [k for _, ks in _import_all(modules, failures) for k in ks]
+    if not kernels:
+        if not failures:
+            raise ValueError("no kernels found in " + ", ".join(modules) + " (a kernel is a function marked "
+                             "'# legionella: kernel')")
+        _report_failures(failures)
+        return 1
+    device = current_device()
+    built = _build_all(kernels, device, progress, failures)
+    width = max((len(label) for label, _, _ in built), default=0)
+    for label, outcome, seconds in built:
+        print(f"{label:<{width}}  {outcome:<8}  {seconds * 1e3:7.1f} ms", file=out)
+    _report_failures(failures)
+    compiled = sum(outcome == "compiled" for _, outcome, _ in built)
+    print(f"built {len(built)} kernel{'s' if len(built) != 1 else ''} for {device.name}: {compiled} compiled, "
+          f"{len(built) - compiled} already cached; cache: {cache_dir()}", file=out)
     return 1 if failures else 0
 
 
