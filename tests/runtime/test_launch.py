@@ -201,3 +201,17 @@ def test_a_lost_device_refuses_later_launches():
             K.iota[8](a)
         with pytest.raises(DeviceLostError):
             lg.synchronize()
+
+
+def test_waits_that_poll_the_fence_first_see_the_results():
+    """GPUs poll the fence before blocking (stream.SPIN_S); exercise that path here too."""
+    device = rt.Device(0, lg.device().physical, lg.device().info).open()
+    device.stream.spin_s = 0.05
+    with lg.use_device(device):
+        a = lg.zeros(4096, dtype=np.int32)
+        b = lg.zeros(4096, dtype=np.int32)
+        for _ in range(20):
+            K.inc_into[4096](b, a)
+            K.inc_into[4096](a, b)
+            lg.synchronize()
+        assert (a.numpy() == 40).all()
