@@ -59,7 +59,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with a bad command line reported in one line (argparse prints the usage first)."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"legionella: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser():

@@ -1,0 +1,130 @@
+"""The ``legionella`` command line: help, devices, disasm, cache, and bad arguments (one line, no traceback)."""
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import REPO, assert_one_line_error, environment, run_cli
+from legionella import cli
+
+SUBCOMMANDS = ("devices", "demo", "build", "disasm", "cache")
+
+
+# --- help and argument errors, in process (argparse exits through SystemExit) ---------------------------------
+@pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in SUBCOMMANDS)])
+def test_help_everywhere(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: legionella" + (f" {argv[0]}" if argv[0] != "--help" else ""))
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    usage = capsys.readouterr().out
+    assert all(name in usage for name in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    ([], "the following arguments are required: COMMAND"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["cache"], "the following arguments are required: action"),
+    (["cache", "wipe"], "invalid choice: 'wipe'"),
+    (["build"], "the following arguments are required: MODULE"),
+    (["demo", "--colour"], "unrecognized arguments: --colour"),
+])
+def test_bad_command_lines_are_one_line(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("legionella: error: "), captured.err
+    assert fragment in lines[0] and lines[0].endswith(" --help')"), lines[0]
+    assert captured.out == ""
+
+
+# --- the real command, in fresh processes ----------------------------------------------------------------------
+def test_python_dash_m_and_the_console_script_are_the_same_command(tmp_path):
+    env = environment(tmp_path)
+    by_module = subprocess.run([sys.executable, "-m", "legionella", "--help"], capture_output=True, text=True,
+                               env=env, cwd=REPO)
+    script = REPO / ".venv" / "bin" / "legionella"
+    by_script = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env, cwd=REPO)
+    assert by_module.returncode == by_script.returncode == 0
+    assert by_module.stdout == by_script.stdout and by_module.stdout.startswith("usage: legionella")
+
+
+def test_a_bad_command_line_in_a_real_process_is_one_line(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "legionella", "cache", "wipe"], capture_output=True, text=True,
+                         env=environment(tmp_path), cwd=REPO)
+    assert run.returncode == 2
+    assert_one_line_error(run, "invalid choice: 'wipe'")
+
+
+def test_devices_lists_lavapipe(tmp_path):
+    run = run_cli(tmp_path, "devices")
+    assert run.returncode == 0, run.stderr
+    assert "llvmpipe" in run.stdout and "(default)" in run.stdout
+
+
+def test_disasm_prints_the_devices_spirv(tmp_path):
+    run = run_cli(tmp_path, "disasm", "examples.saxpy:saxpy")
+    assert run.returncode == 0, run.stderr
+    text = run.stdout
+    assert text.startswith("; SPIR-V\n; Version: 1.")
+    assert 'OpEntryPoint GLCompute %' in text and 'OpExecutionMode %' in text and "LocalSize 256 1 1" in text
+    assert 'OpName %' in text and '"saxpy"' in text and "OpFunctionEnd" in text
+
+
+def test_disasm_generic_needs_no_device_and_targets_spirv_1_3(tmp_path):
+    run = run_cli(tmp_path, "disasm", "--generic", "examples/heat.py:jacobi_step")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("; SPIR-V\n; Version: 1.3\n")
+    code = ("from legionella.runtime import disassemble_target, has_current_device; "
+            "disassemble_target('examples.heat:jacobi_step', generic=True); print(has_current_device())")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment(tmp_path),
+                           cwd=REPO)
+    assert probe.stdout == "False\n", probe.stderr
+
+
+def test_disasm_goes_through_the_disk_cache(tmp_path):
+    assert run_cli(tmp_path, "build", "examples.saxpy").returncode == 0
+    code = ("import legionella as lg; from legionella.runtime import disassemble_target; "
+            "text = disassemble_target('examples.saxpy:saxpy'); print(lg.stats()['codegen'], lg.stats()['disk_hits'])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment(tmp_path),
+                         cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["0", "1"]
+
+
+@pytest.mark.parametrize("target, fragments", [
+    ("examples.saxpy", ("expected MODULE:KERNEL, like examples.saxpy:saxpy; got 'examples.saxpy'",)),
+    ("examples.saxpy:main", ("module 'examples.saxpy' has no kernel 'main'", "its kernels: saxpy")),
+    ("examples.saxpy:nope", ("module 'examples.saxpy' has no attribute 'nope'",)),
+    ("no_such_module:k", ("cannot import module 'no_such_module'",)),
+    ("examples:saxpy", ("'examples' is a directory; name one module",)),
+])
+def test_disasm_errors_are_one_line(tmp_path, target, fragments):
+    assert_one_line_error(run_cli(tmp_path, "disasm", target), *fragments)
+
+
+def test_disasm_into_a_closed_pipe_is_quiet(tmp_path):
+    pipeline = subprocess.run(f"'{sys.executable}' -m legionella disasm examples.saxpy:saxpy | head -n 1",
+                              shell=True, capture_output=True, text=True, env=environment(tmp_path), cwd=REPO)
+    assert pipeline.stdout == "; SPIR-V\n"
+    assert pipeline.stderr == ""
+
+
+def test_cache_info_and_clear(tmp_path):
+    cache = tmp_path / "cache"
+    empty = run_cli(cache, "cache", "info")
+    assert empty.returncode == 0 and "compiled kernels: 0" in empty.stdout and str(cache) in empty.stdout
+    assert run_cli(cache, "build", "examples.saxpy", "examples.heat").returncode == 0
+    info = run_cli(cache, "cache", "info")
+    assert "compiled kernels: 2" in info.stdout and "pipeline caches: 1" in info.stdout
+    cleared = run_cli(cache, "cache", "clear")
+    assert cleared.returncode == 0 and cleared.stdout.startswith("removed 3 entries")
+    assert "compiled kernels: 0" in run_cli(cache, "cache", "info").stdout
