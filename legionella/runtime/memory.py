@@ -152,6 +152,7 @@ class Allocator:
         if block.empty and (len(self.blocks) > 1 or block.size != BLOCK_SIZE):
             self.blocks.remove(block)
             self.allocated -= block.size
+            self.device.forget_buffer(block.buffer)
             block.destroy()
 
     def destroy(self):

@@ -44,6 +44,11 @@ class Layout:
             self.sets[ranges] = p_set
         return p_set
 
+    def forget_buffer(self, buffer):
+        """Drop the cached sets that point into ``buffer``, which is being destroyed: the driver may give
+        a later buffer the same handle, and those sets must not be taken for its."""
+        self.sets = {ranges: p_set for ranges, p_set in self.sets.items() if all(r[0] != buffer for r in ranges)}
+
     def _write_set(self, ranges):
         vk = _vk.vk
         if len(self.sets) >= MAX_CACHED_SETS and self.device.stream.idle:

@@ -145,6 +145,11 @@ class Device:
             self.save_pipeline_cache()
         return found
 
+    def forget_buffer(self, buffer):
+        """Called before a memory block's buffer is destroyed: no cached descriptor set may outlive it."""
+        for layout in self.layouts.values():
+            layout.forget_buffer(buffer)
+
     # --- memory -------------------------------------------------------------------------------------------
     def allocate(self, nbytes):
         """Device memory for an array of ``nbytes``."""

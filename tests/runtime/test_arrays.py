@@ -122,3 +122,21 @@ def test_memory_type_choice_on_a_discrete_gpu_layout():
     assert memory.choose_memory_type(info, host_visible=False) == 0  # arrays in VRAM
     assert memory.choose_memory_type(info, host_visible=True, staging=True) == 2  # cached system memory
     assert memory.choose_memory_type(info, host_visible=True) == 3  # shared memory prefers device-local
+
+
+def test_descriptor_sets_of_freed_blocks_are_not_reused():
+    """Dedicated blocks come and go; the driver may give a new VkBuffer the old handle's value, so the
+    descriptor sets cached for the old buffer must be forgotten with it."""
+    n = (70 << 20) // 4  # larger than a block: each array gets (and frees) its own VkBuffer
+    for i in range(6):
+        out = lg.full(n, -1, dtype=np.int32)
+        K.iota[64](out)
+        head = out.numpy()[:128]
+        assert head[:64].tolist() == list(range(64)) and (head[64:] == -1).all()
+        del out
+        lg.synchronize()
+    device = lg.device()
+    device.memory_info()  # acts on the releases queued by del
+    live = {block.buffer for block in device.array_memory.blocks}
+    for layout in device.layouts.values():
+        assert all(r[0] in live for ranges in layout.sets for r in ranges)
