@@ -95,7 +95,7 @@ class Stream:
         self.completed = 0  # highest serial the device has finished
         self.deferred = []  # heap of (serial, order, callback) run once serial completes
         self._order = itertools.count()
-        self.written = set()  # arrays (by id) written since the last barrier in the open command buffer
+        self.written = set()  # arrays (by binding) written since the last barrier in the open command buffer
         self.read = set()
         self.bound_pipeline = self.bound_set = None  # what the open command buffer has bound last
 
