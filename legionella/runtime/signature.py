@@ -63,7 +63,7 @@ def vector_binder(kernel_name, param):
 
     def bind(arg, push):
         try:
-            data = np.asarray(arg.data if hasattr(arg, "data") and hasattr(arg, "type") else arg)
+            data = np.asarray(arg)  # lang vectors convert through __array__
         except (TypeError, ValueError):
             data = None
         if data is None or data.shape != (vtype.n,) or data.dtype.kind not in "biuf":

@@ -1,6 +1,6 @@
 """Kernels the runtime tests launch, compiled by Legionella's own compiler."""
 from legionella import kernel
-from legionella.lang import Buffer, f32, global_id, i32, u32, vec4
+from legionella.lang import Buffer, f32, global_id, i32, i64, u32, vec2, vec4
 
 
 @kernel(workgroup=(64,))
@@ -48,3 +48,13 @@ def index_2d(out: Buffer[i32, 2]):
     g = global_id()
     if g.x < out.shape[0] and g.y < out.shape[1]:
         out[g.x, g.y] = g.x * 1000 + g.y
+
+
+@kernel(workgroup=(64,))
+def mixed_scalars(out: Buffer[f32], v: vec2, flag: bool, big: i64):
+    i = global_id().x
+    if i < len(out):
+        if flag:
+            out[i] = v.x + v.y * 10.0 + f32(big)
+        else:
+            out[i] = -1.0
