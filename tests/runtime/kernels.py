@@ -55,6 +55,6 @@ def mixed_scalars(out: Buffer[f32], v: vec2, flag: bool, big: i64):
     i = global_id().x
     if i < len(out):
         if flag:
-            out[i] = v.x + v.y * 10.0 + f32(big)
+            out[i] = v.x + v.y * 10.0 + f32(big - 8589934592)  # 2**33: needs all 64 bits
         else:
             out[i] = -1.0
