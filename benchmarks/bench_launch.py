@@ -77,23 +77,20 @@ class RawSubmit:
         vk.vkResetFences(self.device, 1, [self.fence])
 
 
-def timed(fn, rounds=ROUNDS, between=None):
-    """Median microseconds per call over ``rounds`` calls, timed in batches; ``between()`` runs untimed
-    before each batch."""
-    batch = min(BATCH, rounds)
-    samples = []
-    for _ in range(max(rounds // batch, 5)):
-        if between is not None:
-            between()
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - start) / batch * 1e6)
-    return statistics.median(samples)
+def batch_us(fn, calls, before=None):
+    """Microseconds per call of ``fn`` over ``calls`` calls; ``before()`` runs untimed first."""
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
 
 
-def measure():
-    """``{"enqueue": us, "launch_sync": us, "raw_submit_wait": us}`` plus ratios, measured now."""
+def measure(rounds=ROUNDS // BATCH * 4):
+    """Median microseconds of ``enqueue``, ``launch_sync`` and ``raw_submit_wait``, and the median per-round
+    ratios to the raw figure. The three are timed back to back in every round, so drift in a shared
+    machine's speed cancels out of the ratios."""
     a = lg.zeros(64, dtype=np.int32)
     touch[64](a)
     lg.synchronize()
@@ -107,11 +104,16 @@ def measure():
         touch[64](a)
         lg.synchronize()
 
-    figures = {"raw_submit_wait": timed(raw), "enqueue": timed(enqueue, between=lg.synchronize),
-               "launch_sync": timed(launch_sync)}
+    samples = {"enqueue": [], "launch_sync": [], "raw_submit_wait": []}
+    for _ in range(rounds):
+        samples["raw_submit_wait"].append(batch_us(raw, BATCH // 4))
+        samples["enqueue"].append(batch_us(enqueue, BATCH, before=lg.synchronize))
+        samples["launch_sync"].append(batch_us(launch_sync, BATCH // 4, before=lg.synchronize))
     lg.synchronize()
-    figures["enqueue_over_raw"] = figures["enqueue"] / figures["raw_submit_wait"]
-    figures["launch_sync_over_raw"] = figures["launch_sync"] / figures["raw_submit_wait"]
+    figures = {name: statistics.median(values) for name, values in samples.items()}
+    for name in ("enqueue", "launch_sync"):
+        figures[f"{name}_over_raw"] = statistics.median(
+            x / r for x, r in zip(samples[name], samples["raw_submit_wait"]))
     return figures
 
 
