@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import legionella as lg  # noqa: E402
 from legionella.lang import Buffer, global_id, i32  # noqa: E402
 
-ROUNDS = 2000
+ROUNDS = 40  # rounds of the three batches
 BATCH = 200  # below stream.MAX_COMMANDS: an enqueue batch never submits
 
 
@@ -87,7 +87,7 @@ def batch_us(fn, calls, before=None):
     return (time.perf_counter() - start) / calls * 1e6
 
 
-def measure(rounds=ROUNDS // BATCH * 4):
+def measure(rounds=ROUNDS):
     """Median microseconds of ``enqueue``, ``launch_sync`` and ``raw_submit_wait``, and the median per-round
     ratios to the raw figure. The three are timed back to back in every round, so drift in a shared
     machine's speed cancels out of the ratios."""
