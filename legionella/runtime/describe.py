@@ -1,7 +1,9 @@
 """``legionella devices``: the devices and what kernels can use on each, as text."""
+import os
+
 from ..errors import DeviceError
 from . import _vk
-from .vkdevice import default_device, devices
+from .vkdevice import default_device, devices, find_device
 
 FEATURE_NAMES = (  # (label, DeviceInfo.features key or a Target attribute)
     ("f64", "shaderFloat64"), ("i64", "shaderInt64"), ("f16", "shaderFloat16"), ("i16", "shaderInt16"),
@@ -12,7 +14,7 @@ FEATURE_NAMES = (  # (label, DeviceInfo.features key or a Target attribute)
 
 def _describe(device, default):
     info = device.info
-    marker = " (default)" if device is default else ""
+    marker = " (default)" if device is default else ""  # what lg.device() picks (LEGIONELLA_DEVICE counts)
     have = [label for label, key in FEATURE_NAMES if info.features.get(key)]
     lacks = [label for label, key in FEATURE_NAMES if not info.features.get(key)]
     return "\n".join([
@@ -37,5 +39,11 @@ def describe_devices():
         return f"No usable Vulkan device ({e}); {_vk.INSTALL_HINT}."
     if not listed:
         return f"No Vulkan device found; {_vk.INSTALL_HINT}."
-    default = default_device(listed)
-    return "\n".join(_describe(d, default) for d in listed)
+    lines = []
+    choice = os.environ.get("LEGIONELLA_DEVICE", "").strip()
+    try:
+        default = find_device(choice, where="LEGIONELLA_DEVICE") if choice else default_device(listed)
+    except DeviceError as e:
+        default = default_device(listed)
+        lines.append(f"warning: {e}")
+    return "\n".join(lines + [_describe(d, default) for d in listed])
