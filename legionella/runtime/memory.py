@@ -155,12 +155,6 @@ class Allocator:
             self.device.forget_buffer(block.buffer)
             block.destroy()
 
-    def destroy(self):
-        for block in self.blocks:
-            block.destroy()
-        self.blocks.clear()
-        self.allocated = self.used = 0
-
 
 def choose_memory_type(info, host_visible, staging=False):
     """Index of the memory type for arrays or staging buffers, or None.

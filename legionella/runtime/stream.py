@@ -249,9 +249,3 @@ class Stream:
     @property
     def idle(self):
         return self.open is None and not self.in_flight
-
-    def destroy(self):
-        lib = _vk.lib
-        for slot in self.spare:
-            lib.vkDestroyFence(self.device.handle, slot.p_fence[0], _vk.ffi.NULL)
-        lib.vkDestroyCommandPool(self.device.handle, self.pool, _vk.ffi.NULL)
