@@ -15,6 +15,9 @@ try:
 except OSError as e:  # the binding raises OSError when libvulkan.so.1 is missing
     vk = ffi = lib = None
     LOAD_ERROR = f"the Vulkan loader (libvulkan.so.1) could not be loaded ({e})"
+except ImportError as e:
+    vk = ffi = lib = None
+    LOAD_ERROR = f"the Python package `vulkan` is missing ({e}; `pip install vulkan`)"
 else:
     LOAD_ERROR = None
 

@@ -32,7 +32,7 @@ def _describe(device, default):
 def describe_devices():
     """A text listing of every Vulkan device, or one sentence saying why there is none and how to fix it."""
     if _vk.vk is None:
-        return f"No Vulkan loader: {_vk.LOAD_ERROR}; {_vk.INSTALL_HINT}."
+        return f"Vulkan is not usable here: {_vk.LOAD_ERROR}; {_vk.INSTALL_HINT}."
     try:
         listed = devices()
     except DeviceError as e:

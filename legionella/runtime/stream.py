@@ -248,4 +248,5 @@ class Stream:
 
     @property
     def idle(self):
+        """True when nothing is recorded or in flight (so cached descriptor sets may be recycled)."""
         return self.open is None and not self.in_flight

@@ -97,3 +97,28 @@ def test_validation_requested_without_the_layer_names_the_package(tmp_path):
     run = run_python("import legionella as lg; lg.device()", LEGIONELLA_VALIDATION="1", VK_LAYER_PATH=str(tmp_path))
     assert "legionella.errors.DeviceError" in run.stderr
     assert "apt-get install vulkan-validationlayers" in run.stderr
+
+
+BLOCK_VULKAN = '''
+import sys
+
+
+class NoVulkan:
+    """Makes `import vulkan` fail, as on a machine without the binding."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "vulkan":
+            raise ImportError("No module named 'vulkan'")
+
+
+sys.meta_path.insert(0, NoVulkan())
+from legionella.cli import main
+main(["devices"])
+'''
+
+
+def test_legionella_devices_without_the_binding_is_one_sentence():
+    run = run_python(BLOCK_VULKAN)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Vulkan is not usable here: the Python package `vulkan` is missing")
+    assert "apt-get install mesa-vulkan-drivers" in run.stdout and len(run.stdout.strip().splitlines()) == 1
