@@ -6,7 +6,7 @@ and options, and the runtime's disk cache adds :func:`~.resolve.dependency_hash`
 from .artifact import CompiledKernel
 from .entry import build_program
 from .lower import lower
-from .passes import run_passes
+from .passes import dump_requested, run_passes
 from .resolve import choose_workgroup
 
 _cache = {}
@@ -32,5 +32,9 @@ def _compile(kernel, target):
     program = build_program(kernel, target, workgroup)
     run_passes(program)
     spirv = lower(program, target)
+    if dump_requested("spirv"):
+        import sys
+        from ..spirv import disassemble
+        print(f";; ---- SPIR-V of {kernel.id} ----\n{disassemble(spirv)}", file=sys.stderr)
     return CompiledKernel(name=kernel.__name__, spirv=spirv, entry_point="main", workgroup=workgroup,
                           params=tuple(program.params), push_constant_size=program.push_size)
