@@ -227,3 +227,19 @@ def test_vector_bool_and_64_bit_scalars_travel_in_push_constants():
         K.mixed_scalars[4](out, (1, 2, 3), True, 0)
     with pytest.raises(TypeError, match=r"parameter 'flag' \(bool\)"):
         K.mixed_scalars[4](out, (1, 2), 1, 0)
+
+
+def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch):
+    from legionella.runtime import pipeline
+    monkeypatch.setattr(pipeline, "MAX_CACHED_SETS", 8)
+    monkeypatch.setattr(pipeline, "SETS_PER_POOL", 4)
+    arrays = []
+    for _ in range(3):
+        fresh = [lg.zeros(64, dtype=np.int32) for _ in range(30)]  # kept alive: 90 distinct bindings
+        for a in fresh:
+            K.iota[64](a)  # a new descriptor set per array; within a round the cache cannot be recycled
+        lg.synchronize()
+        arrays += fresh
+    layout = lg.device().launchers[K.iota.id].layout
+    assert len(layout.sets) <= 30  # recycled when the next round began on an idle device
+    assert all(a.numpy().tolist() == list(range(64)) for a in arrays)
