@@ -6,9 +6,9 @@ program will look up. A module is named like ``pkg.mod``, or by a path: ``exampl
 imported as ``examples.saxpy`` because ``examples/`` is a package; a directory stands for every module
 under it.
 
->>> build_modules(["examples.saxpy"], progress=False)     # doctest: +SKIP
-examples.saxpy:saxpy  compiled  38.1 ms
-built 1 kernel for llvmpipe (LLVM 15.0.6, 256 bits): 1 compiled, 0 already cached
+>>> build_modules(["examples/saxpy.py"])     # doctest: +SKIP
+examples.saxpy:saxpy  compiled      3.0 ms
+built 1 kernel for llvmpipe (LLVM 15.0.6, 256 bits): 1 compiled, 0 already cached; cache: ~/.cache/legionella
 0
 """
 import importlib
@@ -27,10 +27,10 @@ from .vkdevice import device as current_device
 
 # --- finding modules and kernels ------------------------------------------------------------------------------
 def _package_root(path):
-    """``(root directory, dotted name)`` of the module at ``path`` (a .py file or a package directory):
-    walks up through directories that hold an ``__init__.py``."""
+    """``(root directory, dotted name)`` of the module in the .py file ``path``: walks up through the
+    directories that hold an ``__init__.py`` (``pkg/__init__.py`` is the module ``pkg``)."""
     path = path.resolve()
-    parts = [] if path.name == "__init__.py" else [path.stem if path.is_file() else path.name]
+    parts = [] if path.name == "__init__.py" else [path.stem]
     parent = path.parent
     while (parent / "__init__.py").is_file():
         parts.insert(0, parent.name)
@@ -97,16 +97,19 @@ class ProgressBar:
         self.done = 0
 
     def show(self, label):
+        """Redraw the bar with ``label`` as the kernel being built."""
         filled = self.WIDTH * self.done // max(self.total, 1)
         bar = "#" * filled + "." * (self.WIDTH - filled)
         self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:60]:<60}")
         self.stream.flush()
 
     def advance(self, label):
+        """Count one more kernel done and redraw."""
         self.done += 1
         self.show(label)
 
     def close(self):
+        """End the bar's line."""
         self.stream.write("\n")
         self.stream.flush()
 
@@ -120,16 +123,16 @@ def build_kernel(kernel, device):
 
 
 def _import_all(specs, failures):
-    """``[(module name, [kernels])]`` for every module ``specs`` stand for; import failures go to
-    ``failures`` as ``(name, message)``."""
-    found = []
+    """The kernels of every module ``specs`` stand for; import failures go to ``failures`` as
+    ``("", message)`` (the message names the module)."""
+    kernels = []
     for spec in specs:
         for name in module_names(spec):
             try:
-                found.append((name, kernels_of(import_module(name))))
+                kernels.extend(kernels_of(import_module(name)))
             except (ImportError, SyntaxError) as e:
                 failures.append(("", str(e)))
-    return found
+    return kernels
 
 
 def _build_all(kernels, device, progress, failures):
@@ -168,7 +171,7 @@ def build_modules(modules, progress=False, out=None):
     """
     out = out or sys.stdout
     failures = []
-    kernels = [k for _, ks in _import_all(modules, failures) for k in ks]
+    kernels = _import_all(modules, failures)
     if not kernels:
         if not failures:
             raise ValueError("no kernels found in " + ", ".join(modules) + " (a kernel is a function marked "
