@@ -38,6 +38,7 @@ class Array:
 
     @property
     def ndim(self):
+        """The number of dimensions, ``len(shape)``."""
         return len(self.shape)
 
     def __len__(self):

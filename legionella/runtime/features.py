@@ -12,6 +12,7 @@ from . import _vk
 
 @dataclasses.dataclass(frozen=True)
 class FeatureStruct:
+    """One row of OPTIONAL_FEATURES: a Vulkan feature struct and the fields Legionella enables from it."""
     struct: str  # the binding's constructor name
     extension: str
     promoted: tuple  # Vulkan version that made it core; () when it is always an extension
@@ -72,10 +73,12 @@ class DeviceInfo:
 
     @property
     def type_name(self):
+        """``"discrete GPU"``, ``"integrated GPU"``, ``"virtual GPU"``, ``"CPU"`` or ``"other"``."""
         return DEVICE_TYPES.get(self.device_type, "other")
 
     @property
     def vendor(self):
+        """The Target's vendor name: ``"nvidia"``, ``"amd"``, ``"intel"``, ``"llvmpipe"``, ..."""
         if "llvmpipe" in self.name:
             return "llvmpipe"
         return VENDORS.get(self.vendor_id, "generic")

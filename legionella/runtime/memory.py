@@ -77,9 +77,11 @@ class Block:
 
     @property
     def empty(self):
+        """True when no allocation is left in the block."""
         return self.free_ranges == [(0, self.size)]
 
     def destroy(self):
+        """Unmap and free the memory and its buffer (nothing may use them any more)."""
         vk = _vk.vk
         if self.mapped is not None:
             vk.vkUnmapMemory(self.device.handle, self.memory)
