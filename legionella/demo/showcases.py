@@ -41,6 +41,7 @@ def sizes_for(device):
 
 @dataclasses.dataclass
 class Context:
+    """What every showcase gets: the device, its sizes, and where to write images."""
     device: object
     sizes: Sizes
     out_dir: str
@@ -48,11 +49,13 @@ class Context:
 
 @dataclasses.dataclass
 class Section:
+    """One showcase's part of the report."""
     title: str
     rows: list = dataclasses.field(default_factory=list)
     ok: bool = True
 
     def add(self, label, text):
+        """Add a ``label: text`` row."""
         self.rows.append((label, text))
 
     def check(self, passed, text_if_passed, text_if_failed):
@@ -68,8 +71,8 @@ def example(name):
 
 
 def timing_rows(section, kernel, ctx, first):
-    """Add the codegen row (cold, cached, and where the first launch found the kernel) for ``kernel``,
-    whose first synchronized launch is ``first()``."""
+    """Add the codegen row (cold, then cached) and the first-launch row (its time, and where it found the
+    compiled kernel) for ``kernel``, whose first synchronized launch is ``first()``."""
     cold, cached = codegen_times(kernel, ctx.device.target)
     elapsed, source = first_launch(first)
     section.add("codegen", f"{fmt_time(cold)} cold, {fmt_time(cached)} cached in process")
@@ -92,7 +95,8 @@ def saxpy(ctx):
     timing_rows(section, kernel, ctx, launch)
     expected = a * x + y
     err = float(np.max(np.abs(dy.numpy() - expected)))
-    section.check(err <= 1e-6 * float(np.max(np.abs(expected))), "equal to numpy's", f"max error {err:g}")
+    section.check(err <= 1e-6 * float(np.max(np.abs(expected))), f"matches numpy (largest difference {err:g})",
+                  f"largest difference from numpy {err:g}")
     nbytes = 3 * 4 * n  # read x and y, write y
     kernel_s = best_of(launch, ctx.sizes.repeats)
     numpy_s = best_of(lambda: a * x + y, ctx.sizes.repeats)
