@@ -10,7 +10,7 @@ below map ``(ir op, kind letter)`` to an opcode.
 from ..lang.types import ScalarType, StructType, VectorType, boolean, i32, u32, uvec3
 from ..spirv import GLSL, Module, Op, enums
 from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store
-from .typerules import TupleType, scalar_of
+from .typerules import TupleType, scalar_of, with_scalar
 
 SC = enums.StorageClass
 DEC = enums.Decoration
@@ -46,8 +46,8 @@ CONVERSIONS = {
     ("f", "i", True): Op.ConvertFToS, ("f", "i", False): Op.ConvertFToS,
     ("f", "u", True): Op.ConvertFToU, ("f", "u", False): Op.ConvertFToU,
     ("i", "i", False): Op.SConvert, ("i", "u", False): Op.SConvert, ("u", "u", False): Op.UConvert,
-    ("u", "i", False): Op.UConvert, ("i", "u", True): Op.Bitcast, ("u", "i", True): Op.Bitcast,
-}
+    ("i", "u", True): Op.Bitcast, ("u", "i", True): Op.Bitcast,
+}  # u -> i of another width: UConvert (whose result must be unsigned), then Bitcast
 INVOCATION_BUILTINS = {"local_id": enums.BuiltIn.LocalInvocationId, "group_id": enums.BuiltIn.WorkgroupId}
 
 
@@ -402,6 +402,10 @@ class FunctionLowering:
         value = self.expr(e.args[0])
         if src == dst:
             return value
+        if src.kind == "u" and dst.kind == "i" and src.bits != dst.bits:
+            wide = with_scalar(e.type, ScalarType(f"u{dst.bits}", "u", dst.bits))
+            value = self.f.op(Op.UConvert, self.ml.type(wide), value)
+            return self.f.op(Op.Bitcast, self.ml.type(e.type), value)
         opcode = CONVERSIONS[src.kind, dst.kind, src.bits == dst.bits]
         return self.f.op(opcode, self.ml.type(e.type), value)
 
