@@ -15,6 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import legionella as lg
+from legionella.runtime import validation
+
+from conftest import spirv_val
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kernelgen  # noqa: E402
@@ -89,12 +92,18 @@ def _mismatch(name, bad, expected, actual, source):
 def check_program(source, seed, directory):
     """Compile, run and emulate one program; fail (showing the source) on any disagreement."""
     kernel = load_kernel(source, directory)
+    known_errors = len(validation.errors())
     inputs, outputs, scalars = make_inputs(seed)
     expected = emulate(kernel, inputs, outputs, scalars)
     try:
         actual = run_on_device(kernel, inputs, outputs, scalars)
     except lg.CompileError as e:  # the generator uses only supported constructs
         pytest.fail(f"CompileError for a generated program:\n{e}\nprogram:\n{source}")
+    # The conftest checks these too, but once per test: here they name the program (and hypothesis shrinks it).
+    problem = spirv_val(kernel.spirv())
+    assert problem is None, f"spirv-val rejected the module:\n{problem}\nprogram:\n{source}"
+    new_errors = validation.errors()[known_errors:]
+    assert not new_errors, f"Vulkan validation errors:\n{new_errors}\nprogram:\n{source}"
     assert_same(expected, actual, source)
 
 
