@@ -28,5 +28,5 @@ class Target:
     vendor: str = "generic"  # "nvidia", "amd", "intel", "llvmpipe", ...
 
     def key(self):
-        """A stable string for cache keys."""
-        return repr(dataclasses.astuple(self))
+        """A string for cache keys, the same in every process (sets are written sorted)."""
+        return repr(tuple(sorted(v) if isinstance(v, frozenset) else v for v in dataclasses.astuple(self)))

@@ -10,7 +10,6 @@ Writes are atomic (a ``.<pid>.tmp`` file, then ``os.replace``), so a reader neve
 A corrupt or foreign entry is ignored (and rewritten); a directory that cannot be written means no
 disk cache, never an error.
 """
-import dataclasses
 import hashlib
 import os
 import pathlib
@@ -40,16 +39,9 @@ def device_key(info):
     return f"{info.uuid.hex()}-{info.driver_version:x}"
 
 
-def target_text(target):
-    """A process-independent text for a Target: sets are sorted (``repr`` of a frozenset of strings
-    changes from one process to the next with hash randomisation, so ``Target.key()`` cannot be used)."""
-    fields = ((f.name, getattr(target, f.name)) for f in dataclasses.fields(target))
-    return repr([(name, sorted(value) if isinstance(value, frozenset) else value) for name, value in fields])
-
-
 def kernel_key(kernel_id, dependency_hash, device_key_, target):
     """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously)."""
-    text = "\0".join((kernel_id, dependency_hash, device_key_, target_text(target), __version__))
+    text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -29,7 +29,7 @@ print(json.dumps(lg.stats()))
 
 
 def launch_in_new_process(cache_dir):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.path.dirname(__file__)]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]),
            "LEGIONELLA_CACHE_DIR": str(cache_dir)}
     run = subprocess.run([sys.executable, "-c", LAUNCH_ONCE], capture_output=True, text=True, env=env,
                          timeout=120)
@@ -108,7 +108,8 @@ def test_cache_info_and_clear(cache_dir):
 
 
 def test_cache_command_line(cache_dir):
-    env = {**os.environ, "PYTHONPATH": ROOT, "LEGIONELLA_CACHE_DIR": str(cache_dir)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+           "LEGIONELLA_CACHE_DIR": str(cache_dir)}
     run = subprocess.run([sys.executable, "-m", "legionella", "cache", "info"], capture_output=True, text=True,
                          env=env, timeout=60)
     assert run.returncode == 0 and f"cache directory: {cache_dir}" in run.stdout
