@@ -109,7 +109,8 @@ class DeviceInfo:
 
 _LIMITS = ("maxComputeWorkGroupCount", "maxComputeWorkGroupSize", "maxComputeWorkGroupInvocations",
            "maxComputeSharedMemorySize", "maxStorageBufferRange", "maxPushConstantsSize",
-           "minStorageBufferOffsetAlignment", "maxMemoryAllocationCount", "maxBoundDescriptorSets")
+           "minStorageBufferOffsetAlignment", "maxMemoryAllocationCount", "maxBoundDescriptorSets",
+           "timestampPeriod")
 
 
 def _limits(limits):

@@ -26,6 +26,7 @@ SPIN_S = {1: 200e-6, 2: 200e-6, 3: 200e-6}
 STAGE_COMPUTE = 0x800
 STAGE_TRANSFER = 0x1000
 STAGE_HOST = 0x4000
+STAGE_BOTTOM_OF_PIPE = 0x2000
 ACCESS_SHADER_READ = 0x20
 ACCESS_SHADER_WRITE = 0x40
 ACCESS_TRANSFER_READ = 0x800
@@ -166,6 +167,13 @@ class Stream:
         self._resolve_hazards(slot.cmd, reads, writes)
         region = _vk.ffi.new("VkBufferCopy*", {"srcOffset": src_offset, "dstOffset": dst_offset, "size": size})
         _vk.lib.vkCmdCopyBuffer(slot.cmd, src_buffer, dst_buffer, 1, region)
+        return self._recorded(slot)
+
+    def timestamp(self, query_pool, index):
+        """Record a timestamp into ``query_pool[index]`` once all work recorded before it has finished."""
+        slot = self._begin()
+        _vk.lib.vkCmdResetQueryPool(slot.cmd, query_pool, index, 1)
+        _vk.lib.vkCmdWriteTimestamp(slot.cmd, STAGE_BOTTOM_OF_PIPE, query_pool, index)
         return self._recorded(slot)
 
     def _recorded(self, slot):
