@@ -95,17 +95,6 @@ class Expr:
         return format_expr(self)
 
 
-PURE_OPS = frozenset({"const", "local", "push", "shape", "builtin", "binop", "cmp", "unop", "convert", "select",
-                      "ext", "dot", "isnan", "isinf", "construct", "extract", "shuffle", "insert", "and",
-                      "or", "ifexp"})
-
-
-def is_pure(e):
-    """True when evaluating ``e`` has no effect and reads no memory a store could change (buffer loads
-    and calls are not pure here: a helper may store, and a load may be guarded by a bounds check)."""
-    return e.op in PURE_OPS and all(is_pure(a) for a in e.args)
-
-
 @dataclasses.dataclass(eq=False)
 class Stmt:
     """Base of statements; ``loc`` is the statement's source position."""
@@ -193,26 +182,6 @@ class Program:
     def functions(self):
         """Helpers (callees first) then the kernel."""
         return [*self.helpers, self.kernel]
-
-
-def walk_exprs(stmts):
-    """Every top-level expression of a statement list (recursively into nested statements)."""
-    for s in stmts:
-        if isinstance(s, (Assign, ExprStmt)):
-            yield s.value
-        elif isinstance(s, Store):
-            yield s.index
-            yield s.value
-        elif isinstance(s, If):
-            yield s.cond
-            yield from walk_exprs(s.body)
-            yield from walk_exprs(s.orelse)
-        elif isinstance(s, Loop):
-            yield s.cond
-            yield from walk_exprs(s.body)
-            yield from walk_exprs(s.step)
-        elif isinstance(s, Return) and s.value is not None:
-            yield s.value
 
 
 def format_expr(e):

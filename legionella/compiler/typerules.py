@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from ..lang.types import (MatrixType, ScalarType, VectorType, boolean, f32, f64, i32, i64, scalar_of_dtype)
+from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, f64, i32, scalar_of_dtype
 
 
 class TypeRuleError(Exception):
@@ -138,12 +138,3 @@ def require_target(t, target):
         hint = "f32(...)" if s.kind == "f" else "i32(...) or u32(...)"
         raise TypeRuleError(f"this needs {s.name}, which the device does not support (numpy's rules give "
                             f"{s.name} here); cast an operand explicitly with {hint}")
-
-
-def index_type():
-    """Index-like values (ids, ``len``, shapes, ``range`` variables) are i32."""
-    return i32
-
-
-__all__ = ["TupleType", "TypeRuleError", "literal_type", "promote", "weak_with", "true_division", "can_assign",
-           "require_target", "scalar_of", "with_scalar", "index_type", "f32", "i64"]

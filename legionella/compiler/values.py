@@ -9,10 +9,9 @@ import operator
 
 import numpy as np
 
-from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32
+from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32, u32
 from .ir import Expr
-from .typerules import (TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with,
-                        with_scalar)
+from .typerules import TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with
 
 
 def literal(value, loc):
@@ -157,12 +156,31 @@ def compare(op, a, b, loc=None):
     loc = loc or a.loc
     if is_literal(a) and is_literal(b):
         return fold_literals(op, a, b, loc)
+    if not is_literal(a) and not is_literal(b) and {a.type, b.type} == {i32, u32}:
+        return mixed_sign_compare(op, a, b, loc)
     t = common_type(a, b)
     if not isinstance(t, ScalarType):
         raise TypeRuleError(f"comparisons need scalars, not {t.name}; compare components (v.x < w.x)")
     if t.kind == "b" and op not in ("eq", "ne"):
         raise TypeRuleError("bool values can only be compared with == and !=")
     return Expr("cmp", boolean, (coerce(a, t), coerce(b, t)), attr=op, loc=loc)
+
+
+# The result of ``signed <op> unsigned`` (or reversed) when the signed operand is negative.
+_NEGATIVE_LEFT = {"eq": False, "ne": True, "lt": True, "le": True, "gt": False, "ge": False}
+_NEGATIVE_RIGHT = {"eq": False, "ne": True, "lt": False, "le": False, "gt": True, "ge": True}
+
+
+def mixed_sign_compare(op, a, b, loc):
+    """i32 against u32, exactly as numpy compares them (in i64), without needing 64-bit integers: a
+    negative signed operand decides the result; otherwise both compare as u32."""
+    signed_left = a.type == i32
+    signed = a if signed_left else b
+    negative = Expr("cmp", boolean, (signed, const(0, i32, loc)), attr="lt", loc=loc)
+    outcome = (_NEGATIVE_LEFT if signed_left else _NEGATIVE_RIGHT)[op]
+    as_unsigned = [x if x.type == u32 else Expr("convert", u32, (x,), loc=loc) for x in (a, b)]
+    rest = Expr("cmp", boolean, as_unsigned, attr=op, loc=loc)
+    return Expr("select", boolean, (negative, const(outcome, boolean, loc), rest), loc=loc)
 
 
 def unary(op, e, loc):

@@ -36,11 +36,17 @@ TYPES = ("i32", "u32", "f32")
 INPUT = {"i32": "xi", "u32": "xu", "f32": "xf"}
 OUTPUT = {"i32": "oi", "u32": "ou", "f32": "of"}
 SCALAR = {"i32": "si", "u32": "su", "f32": "sf"}
-SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES]
-                      + [f"{SCALAR[t]}: {t}" for t in TYPES])
+COLUMNS = 4  # of the 2-D input ``xm``, shape (N, COLUMNS)
+SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + ["xm: Buffer[i32, 2]"]
+                      + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES] + [f"{SCALAR[t]}: {t}" for t in TYPES])
+CONSTANTS = {"i32": "K_I", "u32": "K_U", "f32": "K_F"}  # module-level constants, folded by the compiler
 
 PRELUDE = f'''\
-from legionella.lang import Buffer, f32, global_id, i32, select, u32
+from legionella.lang import Buffer, clamp, f32, global_id, i32, select, u32
+
+K_I = -7
+K_U = 3
+K_F = 0.25
 
 
 def f2i(x):
@@ -115,12 +121,13 @@ class Context:
     """Where code is being generated: visible variables (name -> type), loop state, the iteration budget."""
     variables: dict
     in_kernel: bool  # the buffers are visible (not in a helper)
+    returns: tuple  # what a ``return`` here returns: () in the kernel, the helper's result types
     in_loop: bool
     nesting: int
     budget: int  # loop iterations one execution of this block may still multiply into
 
     def inner(self, *, in_loop=None, budget=None):
-        return Context(dict(self.variables), self.in_kernel, self.in_loop if in_loop is None else in_loop,
+        return Context(dict(self.variables), self.in_kernel, self.returns, self.in_loop if in_loop is None else in_loop,
                        self.nesting + 1, self.budget if budget is None else budget)
 
 
@@ -156,7 +163,8 @@ class Generator:
 
     def kernel(self):
         variables = {"gid": "i32", **{SCALAR[t]: t for t in TYPES}}
-        context = Context(variables, in_kernel=True, in_loop=False, nesting=0, budget=self.limits.iterations)
+        context = Context(variables, in_kernel=True, returns=(), in_loop=False, nesting=0,
+                          budget=self.limits.iterations)
         body = self.block(context, indent=2)
         stores = self.final_stores(context, indent=2)
         return "\n".join([f"def kern({SIGNATURE}):", "    gid = global_id().x", "    if gid < len(xi):",
@@ -179,12 +187,10 @@ class Generator:
         annotate = self.chance(30)
         names = [f"p{i}" for i in range(len(params))]
         signature = ", ".join(f"{n}: {t}" if annotate else n for n, t in zip(names, params))
-        context = Context(dict(zip(names, params)), in_kernel=False, in_loop=False, nesting=1, budget=cost)
-        lines = [f"def {name}({signature}):", *self.block(context, indent=1)]
-        if self.chance(30):
-            lines.append(f"    if {self.condition(context, 1)}:")
-            lines.append(f"        return {self.results(results, context)}")
-        lines.append(f"    return {self.results(results, context)}")
+        context = Context(dict(zip(names, params)), in_kernel=False, returns=results, in_loop=False, nesting=1,
+                          budget=cost)
+        lines = [f"def {name}({signature}):", *self.block(context, indent=1),
+                 f"    return {self.results(results, context)}"]
         self.helpers.append(Helper(name, params, results, cost))
         return "\n".join(lines) + "\n"
 
@@ -201,6 +207,8 @@ class Generator:
                 options += ["branch", "for_loop", "while_loop"]
             if context.in_loop:
                 options.append("jump")
+            if context.nesting > 0:
+                options.append("early_return")
             if self.callable_helpers(context, tuple_results=True):
                 options.append("unpack")
             lines.extend(" " * 4 * indent + line for line in getattr(self, self.pick(options))(context, indent))
@@ -274,6 +282,10 @@ class Generator:
         return [f"{counter} = i32(0)", f"while {counter} < {limit}{extra}:", f"    {counter} += 1",
                 *self.sub_block(inner, indent)]
 
+    def early_return(self, context, indent):
+        value = f" {self.results(context.returns, context)}" if context.returns else ""
+        return [f"if {self.condition(context, 1)}:", f"    return{value}"]
+
     def jump(self, context, indent):
         return [f"if {self.condition(context, 1)}:", f"    {self.pick(('break', 'continue'))}"]
 
@@ -289,7 +301,9 @@ class Generator:
         """A ``t``-typed expression (fully parenthesised)."""
         if depth <= 0:
             return self.leaf(t, context)
-        kinds = ["leaf", "binary", "binary", "unary", "minmax", "conditional", "cast"]
+        kinds = ["leaf", "binary", "binary", "unary", "minmax", "conditional", "cast", "clamp"]
+        if t == "f32":
+            kinds.append("true_division")
         if self.callable_helpers(context, result=t):
             kinds.append("helper_call")
         return getattr(self, "expr_" + self.pick(kinds))(t, context, depth - 1)
@@ -301,9 +315,11 @@ class Generator:
         if kind == "variable":
             return self.pick(names)
         if kind == "read":
+            if t == "i32" and self.chance(30):
+                return f"xm[{self.index(context)}, ({self.expression('u32', context, 0)} & {COLUMNS - 1})]"
             return f"{INPUT[t]}[{self.index(context)}]"
         if kind == "length":
-            return "len(xi)"
+            return self.pick(("len(xi)", "xm.shape[1]", "len(xm)", "xm.shape[0]"))
         return f"{t}({self.pick(LITERALS[t])})"
 
     def index(self, context):
@@ -342,7 +358,7 @@ class Generator:
             divisor = f"(({self.expression(t, context, depth)} & 31) + 2)"
             return f"(-{divisor})" if t == "i32" and self.chance(40) else divisor
         if literal:
-            return self.pick(LITERALS[t])
+            return self.pick(LITERALS[t] + (CONSTANTS[t],))
         return self.expression(t, context, depth)
 
     def expr_unary(self, t, context, depth):
@@ -353,6 +369,17 @@ class Generator:
     def expr_minmax(self, t, context, depth):
         fn = self.pick(("min", "max"))
         return f"{fn}({self.expression(t, context, depth)}, {self.expression(t, context, depth)})"
+
+    def expr_clamp(self, t, context, depth):
+        low, high = self.pick({"i32": (("-5", "100"), ("0", "2147483647")), "u32": (("3", "70000"),),
+                               "f32": (("-1.5", "2.0"), ("0.0", "1.0"))}[t])
+        return f"clamp({self.expression(t, context, depth)}, {t}({low}), {t}({high}))"
+
+    def expr_true_division(self, t, context, depth):
+        """``/`` between integers is true division in f64 (numpy's rule), here converted back to f32."""
+        source = self.pick(("i32", "u32"))
+        dividend = self.expression(source, context, depth)
+        return f"f32({dividend} / {self.right_operand(source, '//', context, depth)})"
 
     def expr_conditional(self, t, context, depth):
         a, b = self.expression(t, context, depth), self.expression(t, context, depth)

@@ -55,9 +55,10 @@ def make_inputs(seed):
     xu = np.where(rng.random(n) < 0.3, rng.choice(extremes, n), rng.integers(0, 2000, n)).astype(np.uint32)
     xf = (rng.standard_normal(n) * 10).astype(np.float32)
     xf[rng.random(n) < 0.1] = 0.0
+    xm = rng.integers(-2**31, 2**31, (n, kernelgen.COLUMNS)).astype(np.int32)
     outputs = [np.zeros(n * kernelgen.SLOTS, dtype=dtype) for dtype in (np.int32, np.uint32, np.float32)]
     scalars = [int(rng.integers(-100, 100)), int(rng.integers(0, 100)), float(np.float32(rng.standard_normal()))]
-    return [xi, xu, xf], outputs, scalars
+    return [xi, xu, xf, xm], outputs, scalars
 
 
 def emulate(kernel, inputs, outputs, scalars):

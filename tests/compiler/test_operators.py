@@ -1,6 +1,5 @@
 """Differential tests of the Python operators under numpy's type rules (device == emulator)."""
 import numpy as np
-import pytest
 
 import legionella as lg
 from legionella.lang import Buffer, f32, global_id, i32, u32
@@ -167,3 +166,23 @@ def weak_literals(a: Buffer[i32], out: Buffer[f32]):
 
 def test_literals_adapt_to_the_typed_operand():
     run_both(weak_literals, N, INTS, np.zeros(N, np.float32))
+
+
+@lg.kernel
+def mixed_sign(a: Buffer[i32], b: Buffer[u32], out: Buffer[i32, 2]):
+    i = global_id().x
+    if i < len(a):
+        x = a[i]
+        y = b[i]
+        out[i, 0] = i32(x < y)
+        out[i, 1] = i32(y <= x)
+        out[i, 2] = i32(x == y)
+        out[i, 3] = i32(y != x)
+        out[i, 4] = i32(x >= y)
+        out[i, 5] = i32(y > x)
+
+
+def test_signed_unsigned_comparisons_are_exact_without_i64():
+    a = INTS.copy()
+    b = np.where(np.arange(N) % 3 == 0, a.view(np.uint32), np.abs(DIVS).astype(np.uint32) * 1000)
+    run_both(mixed_sign, N, a, b.astype(np.uint32), np.zeros((N, 6), np.int32))
