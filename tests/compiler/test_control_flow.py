@@ -125,3 +125,37 @@ def while_true(a: Buffer[i32]):
 
 def test_while_true_with_break():
     run_both(while_true, N, np.arange(N, dtype=np.int32))
+
+
+def first_negative(a, start):
+    for k in range(start, len(a)):
+        if a[k] < 0.0:
+            return k
+    return -1
+
+
+def positive(x):
+    return x > 0.0
+
+
+@lg.kernel
+def searches(a: Buffer[f32], out: Buffer[i32, 2]):
+    i = global_id().x
+    if i < len(a):
+        out[i, 0] = first_negative(a, i)
+        n = 0
+        while i + n < len(a) and a[i + n] >= 0.0:
+            n += 1
+        out[i, 1] = n
+        out[i, 2] = 1 if positive(a[i]) or positive(a[(i + 1) % len(a)]) else 0
+        out[i, 3] = i32(a[i] * 10.0) if a[i] > 0.0 else i32(a[(i + 3) % len(a)] * 100.0)
+        for k in range(len(a)):
+            if k == i + 2:
+                out[i, 4] = k
+                return
+        out[i, 4] = -7
+
+
+def test_calls_in_short_circuits_loops_with_loads_and_returns_inside_loops():
+    a = np.sin(np.arange(N, dtype=np.float32) * 0.7).astype(np.float32)
+    run_both(searches, N, a, np.zeros((N, 5), np.int32))
