@@ -48,7 +48,7 @@ FORBIDDEN_BUILTINS = {
 def call(fc, obj, node):
     """The IR for calling ``obj`` (already resolved) at AST node ``node`` in function compiler ``fc``."""
     if node.keywords and helper_function(obj) is None:
-        raise fc.error(node, f"{_name(obj)}() takes no keyword arguments in kernels")
+        raise fc.error(node, f"{getattr(obj, '__name__', 'this function')}() takes no keyword arguments in kernels")
     if isinstance(obj, ScalarType):
         return cast(fc, obj, node)
     if isinstance(obj, VectorType):
@@ -200,6 +200,9 @@ def by_kind(fc, obj, node):
     args = _args(fc, node, arity, name)
     if name in ("min", "max") and len(args) < 2:
         raise fc.error(node, f"{name}() takes two or more values in kernels")
+    if name in ("min", "max") and any(isinstance(a.type, VectorType) for a in args if not V.is_literal(a)):
+        raise fc.error(node, f"{name}() compares scalars (Python cannot order vectors); use clamp() or "
+                             "compare components")
     if _all_literals(args) and name != "clamp":
         return _fold(fc, node, obj, args)
     t, args = _common(fc, node, args)

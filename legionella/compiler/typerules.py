@@ -136,5 +136,5 @@ def require_target(t, target):
     feature = needs.get((s.kind, s.bits))
     if feature and not getattr(target, feature):
         hint = "f32(...)" if s.kind == "f" else "i32(...) or u32(...)"
-        raise TypeRuleError(f"this needs {s.name}, which the device does not support (numpy's rules give "
-                            f"{s.name} here); cast an operand explicitly with {hint}")
+        raise TypeRuleError(f"this needs {s.name}, which the device does not support; numpy's type rules "
+                            f"give {s.name} for these operands, so cast one explicitly with {hint}")

@@ -301,6 +301,37 @@ def test_no_internal_exception_escapes(tmp_path):
         pytest.fail(f"{case_id}: compiled without an error")
 
 
+# One-line kernel bodies that must fail with a CompileError (message fragment only).
+MORE_CASES = [
+    ("x = a.shape", "use a.shape[k]"), ("x = len(3)", "len() takes a buffer or a vector"),
+    ("a.sum()", "buffers have .shape and len()"), ("x = math", "module 'math' cannot be assigned"),
+    ("x = f32(1, 2)", "f32() takes 1 argument"), ("x = vec3(1.0, 2.0)", "vec3() takes 3 components, got 2"),
+    ("x = range(3)", "range() can only be used as the iterable"),
+    ("x = clamp(a[0], lo=0.0, hi=1.0)", "clamp() takes no keyword arguments"),
+    ("x = a[0].foo", "a f32 has no attribute 'foo'"), ("x, y, z = global_id().xy", "cannot unpack 2 values"),
+    ("x = None", "NoneType constants are not supported"), ("x = -a", "buffer 'a' cannot be used as a value"),
+    ("print(a[0], end='')", "print() takes no keyword arguments"),
+    ("x = global_id().w", "ivec3 has no component or swizzle 'w'"), ("x = ARR", "ndarray"),
+    ("x = LIMIT(3)", "only functions, types and intrinsics can be called"),
+    ("x = np.sqrt(a[0])", "'sqrt' cannot be called in a kernel"),
+    ("x = a[global_id()]", "indices and range() bounds must be integers, not ivec3"),
+    ("for i in range(1.5): pass", "must be integers"), ("x = ~a[0]", "needs an integer operand"),
+    ("x = min(vec2(1.0), 2.0)", "min() compares scalars"), ("x = dot(vec2(1.0), vec3(1.0))", "same type"),
+    ("x = 2 ** 100", "does not fit in i32"), ("x = 1 // 0", "division by zero"),
+    ("x = vec4(1.0).xyzwx", "no component or swizzle 'xyzwx'"), ("a[0] += vec2(1.0)", "cannot convert vec2"),
+    ("x = math.nosuch", "has no attribute 'nosuch'"), ("x = i64(1)", "this needs i64"),
+    ("x = vec2(1.0)[i32(a[0])]", "a vec2 index must be a literal"),
+]
+
+
+@pytest.mark.parametrize("body, message", MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_more_mistakes_are_compile_errors(body, message, tmp_path):
+    with pytest.raises(lg.CompileError) as info:
+        compile_snippet(f"def k(a: Buffer[f32]):\n    {body}\n", tmp_path)
+    assert message in info.value.message
+    assert info.value.lineno == HEADER_LINES + 2
+
+
 def test_call_chain_names_helper_and_kernel(tmp_path):
     snippet = """
         def inner(x):
