@@ -108,8 +108,7 @@ class FunctionCompiler:
         self.chain = chain
         self.returns = []
         self.loop_depth = 0
-        self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
-                         and isinstance(n.ctx, ast.Store)}
+        self.assigned = {n.id for n in src.nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     # ---- errors ---------------------------------------------------------------------------------
     def error(self, node, message):
@@ -219,10 +218,11 @@ class FunctionCompiler:
         read = Expr("local", i32, attr=counter, loc=loc)
         if V.is_literal(step):
             cond = V.compare("lt" if step.attr > 0 else "gt", read, stop, loc)
-        else:
-            cond = Expr("select", boolean, (V.compare("gt", step, V.literal(0, loc), loc),
-                                            V.compare("lt", read, stop, loc), V.compare("gt", read, stop, loc)),
-                        loc=loc)
+        else:  # the sign is only known at run time; a zero step runs no iteration (Python raises)
+            upward = V.compare("gt", step, V.literal(0, loc), loc)
+            downward = V.logical("and", [V.compare("lt", step, V.literal(0, loc), loc),
+                                         V.compare("gt", read, stop, loc)], loc)
+            cond = Expr("select", boolean, (upward, V.compare("lt", read, stop, loc), downward), loc=loc)
         self.loop_depth += 1
         body = self.block(node.body)
         self.loop_depth -= 1

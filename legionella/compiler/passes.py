@@ -176,33 +176,26 @@ _CSE_OPS = frozenset({"binop", "cmp", "unop", "convert", "select", "ext", "dot",
                       "shuffle", "insert", "builtin"})
 
 
-def _key(e, versions):
-    """A structural key for an expression; local reads include the variable's assignment count, so an
-    expression is only shared while none of its variables has been reassigned."""
+def _candidates(e, versions, found):
+    """Collect ``(key, expr)`` for the CSE-able subexpressions of ``e`` (nothing inside conditionally
+    evaluated operands); returns the key of ``e`` itself, built from its operands' keys (linear time)."""
+    if e.op in ("and", "or", "ifexp", "let"):
+        _candidates(e.args[0], versions, found)
+        return None
     if e.op == "local":
         return ("local", id(e.attr), versions.get(e.attr, 0))
     if e.op in ("const", "literal"):
         return (e.op, e.type, e.attr)
+    args = tuple(_candidates(a, versions, found) for a in e.args)
     if e.op not in _CSE_OPS and e.op not in ("push", "shape"):
         return None
-    args = tuple(_key(a, versions) for a in e.args)
     if any(a is None for a in args):
         return None
     attr = e.attr if not isinstance(e.attr, tuple) else tuple(map(str, e.attr))
-    return (e.op, e.type, str(attr), args)
-
-
-def _candidates(e, versions, found):
-    """Collect the CSE-able subexpressions of ``e`` (not inside conditionally evaluated operands)."""
-    if e.op in ("and", "or", "ifexp", "let"):
-        _candidates(e.args[0], versions, found)
-        return
-    for a in e.args:
-        _candidates(a, versions, found)
+    key = (e.op, e.type, str(attr), args)
     if e.op in _CSE_OPS:
-        key = _key(e, versions)
-        if key is not None:
-            found.append((key, e))
+        found.append((key, e))
+    return key
 
 
 def _segment_exprs(s):
@@ -216,9 +209,10 @@ def _segment_exprs(s):
 
 
 def _replace(e, versions, key, read):
+    """``e`` with every occurrence of the expression whose key is ``key`` replaced by ``read``."""
     if e.op in ("and", "or", "ifexp", "let"):
         return e.with_args([_replace(e.args[0], versions, key, read), *e.args[1:]])
-    if _key(e, versions) == key:
+    if _candidates(e, versions, []) == key:
         return read
     return e.with_args([_replace(a, versions, key, read) for a in e.args]) if e.args else e
 
@@ -240,7 +234,7 @@ def _cse_segment(stmts):
         repeated = [k for k, n in counts.items() if n > 1]
         if not repeated:
             return stmts
-        key = max(repeated, key=lambda k: (len(repr(k)), -first[k][0]))
+        key = max(repeated, key=lambda k: (_size(k), -first[k][0]))
         pos, e, _ = first[key]
         tmp = Var("cse", e.type)
         read = Expr("local", e.type, attr=tmp, loc=e.loc)
@@ -255,6 +249,11 @@ def _cse_segment(stmts):
                 versions[s.var] = versions.get(s.var, 0) + 1
         stmts = out
     return stmts
+
+
+def _size(key):
+    """The number of nodes in an expression key (the largest repeated expression is hoisted first)."""
+    return 1 + sum(_size(a) for a in key[3]) if len(key) == 4 else 1
 
 
 def _cse_block(stmts):

@@ -32,10 +32,18 @@ class Source:
         self.lines = lines
         self.fn = fn
         self.text = "\n".join(lines)
+        self._nodes = None
 
     @property
     def name(self):
         return self.tree.name
+
+    @property
+    def nodes(self):
+        """Every AST node of the definition (computed once: several analyses walk it)."""
+        if self._nodes is None:
+            self._nodes = list(ast.walk(self.tree))
+        return self._nodes
 
     def loc(self, node):
         """The :class:`Loc` of an AST node in the user's file (columns 1-based)."""
@@ -131,9 +139,9 @@ def resolve_attribute(base, attr):
     raise KeyError(attr)
 
 
-def _referenced_names(tree):
-    """Names (and dotted module attribute chains) read anywhere in a function, in source order."""
-    for node in ast.walk(tree):
+def _referenced_names(src):
+    """Names (and dotted module attribute chains) read anywhere in a function."""
+    for node in src.nodes:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             yield node.value.id, node.attr
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -147,7 +155,7 @@ def closure(kernel):
     seen = {kernel.py_func.__code__}
     constants = set()
     for src in sources:  # grows while iterating: a breadth-first walk
-        for name, attr in _referenced_names(src.tree):
+        for name, attr in _referenced_names(src):
             try:
                 obj = src.lookup(name)
                 if attr is not None and isinstance(obj, types.ModuleType):
@@ -204,10 +212,10 @@ def _id_call(node, src, id_names):
 
 def _dimensions_used(src):
     """The number of id components (1 to 3) a function's source reads from global_id()/local_id()."""
-    id_names = {t.id for n in ast.walk(src.tree) if isinstance(n, ast.Assign) and _id_call(n.value, src, ())
-                for t in n.targets if isinstance(t, ast.Name)}
+    id_names = {t.id for n in src.nodes if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                and _id_call(n.value, src, ()) for t in n.targets if isinstance(t, ast.Name)}
     dims = 1
-    for node in ast.walk(src.tree):
+    for node in src.nodes:
         if isinstance(node, ast.Attribute) and _id_call(node.value, src, id_names):
             comps = [_COMPONENTS.get(c, 0) for c in node.attr]
             dims = max(dims, max(comps) + 1)
