@@ -500,11 +500,14 @@ class FunctionLowering:
         return self.f.op(Op.CompositeInsert, self.ml.type(e.type), value, composite, e.attr)
 
 
+_GUARDED_OPS = frozenset({"load", "call", "and", "or", "ifexp", "let"})
+
+
 def is_cheap(e):
-    """Whether evaluating ``e`` unconditionally is harmless and cheap: no memory access, no call, no
-    nested branching (so ``i < n and a[i] > 0`` still guards the load)."""
-    return e.op in ("const", "literal", "local", "push", "shape", "cmp", "unop", "convert", "extract") and \
-        all(is_cheap(a) for a in e.args)
+    """Whether evaluating ``e`` unconditionally is harmless, so a short circuit can become a plain
+    ``OpLogicalAnd``/``OpSelect``: no buffer access (``i < n and a[i] > 0`` must still guard the load),
+    no call, no nested branching. Arithmetic cannot trap on a GPU, so it may run unconditionally."""
+    return e.op not in _GUARDED_OPS and all(is_cheap(a) for a in e.args)
 
 
 STATEMENTS = {Assign: FunctionLowering.s_assign, Store: FunctionLowering.s_store, ExprStmt: FunctionLowering.s_expr,
