@@ -70,8 +70,8 @@ class Kernel:
         return self.options.get("workgroup")
 
     def __getitem__(self, grid):
-        from . import runtime
-        return runtime.Launch(self, grid)
+        launch = _launch_class or _load_launch_class()
+        return launch(self, grid)
 
     @property
     def emulate(self):
@@ -103,6 +103,16 @@ class Kernel:
 
     def __repr__(self):
         return f"<legionella.Kernel {self.id}>"
+
+
+_launch_class = None  # runtime.Launch, imported on the first launch (the runtime loads Vulkan)
+
+
+def _load_launch_class():
+    global _launch_class
+    from .runtime import Launch
+    _launch_class = Launch
+    return Launch
 
 
 def _current_target():
