@@ -107,7 +107,10 @@ def cast(fc, t, node):
     """``f32(x)``, ``i32(x)`` (truncates toward zero), ``u32(x)``, ``bool(x)``..."""
     (x,) = _args(fc, node, 1, t.name)
     if V.is_literal(x):
-        return V.const(V._component_value(t(x.attr).item(), t), t, fc.loc(node))
+        try:
+            return V.const(V._component_value(t(x.attr).item(), t), t, fc.loc(node))
+        except (ValueError, OverflowError) as e:  # i32(math.nan), i32(math.inf)
+            raise fc.error(node, f"cannot convert {x.attr!r} to {t.name}: {e}") from None
     if not isinstance(x.type, ScalarType):
         raise fc.error(node, f"{t.name}() converts scalars; for a {x.type.name} convert the vector type")
     fc.checked(node, require_target, t, fc.ctx.target)

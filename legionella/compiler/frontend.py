@@ -134,7 +134,10 @@ class FunctionCompiler:
             if handler is None:
                 raise self.error(node, UNSUPPORTED.get(type(node),
                                                        f"{type(node).__name__} statements are not supported"))
-            handler(self, node, out)
+            try:
+                handler(self, node, out)
+            except TypeRuleError as e:  # a rule failed below without a nearer location
+                raise self.error(node, str(e)) from None
         return out
 
     def stmt_pass(self, node, out):
@@ -202,13 +205,15 @@ class FunctionCompiler:
         args = node.iter.args
         if not 1 <= len(args) <= 3 or node.iter.keywords:
             raise self.error(node.iter, "range() takes 1 to 3 positional arguments")
+        loc = self.loc(node)
         bounds = [self.index_value(a) for a in args]
-        start, stop, step = (V.literal(0, self.loc(node)), bounds[0], V.literal(1, self.loc(node))) \
-            if len(bounds) == 1 else (bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else
-                                      V.literal(1, self.loc(node)))
+        if len(bounds) == 1:
+            bounds.insert(0, V.literal(0, loc))
+        if len(bounds) == 2:
+            bounds.append(V.literal(1, loc))
+        start, stop, step = bounds
         if V.is_literal(step) and step.attr == 0:
             raise self.error(args[2], "range() step must not be zero")
-        loc = self.loc(node)
         name = node.target.id
         var = self.local_for_store(node.target, i32)
         counter = Var(f"{name}.next", i32)
@@ -395,7 +400,10 @@ class FunctionCompiler:
         if handler is None:
             raise self.error(node, UNSUPPORTED.get(type(node), f"{type(node).__name__} expressions are not "
                                                                "supported in kernels"))
-        return handler(self, node)
+        try:
+            return handler(self, node)
+        except TypeRuleError as e:  # a rule failed below without a nearer location
+            raise self.error(node, str(e)) from None
 
     def value(self, node, what="used as a value"):
         """An expression that must produce a runtime value (not a module, type or buffer)."""
@@ -439,6 +447,8 @@ class FunctionCompiler:
         if V.is_literal(e):
             if not isinstance(e.attr, int) or isinstance(e.attr, bool):
                 raise self.error(node, "indices and range() bounds must be integers")
+            if not -2**31 <= e.attr < 2**31:
+                raise self.error(node, f"{e.attr} is out of the i32 range of indices and range() bounds")
             return e
         if not isinstance(e.type, ScalarType) or e.type.kind not in "iu":
             raise self.error(node, f"indices and range() bounds must be integers, not {e.type.name}")

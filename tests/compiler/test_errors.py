@@ -321,6 +321,9 @@ MORE_CASES = [
     ("x = vec4(1.0).xyzwx", "no component or swizzle 'xyzwx'"), ("a[0] += vec2(1.0)", "cannot convert vec2"),
     ("x = math.nosuch", "has no attribute 'nosuch'"), ("x = i64(1)", "this needs i64"),
     ("x = vec2(1.0)[i32(a[0])]", "a vec2 index must be a literal"),
+    ("for i in range(3000000000): pass", "out of the i32 range"), ("x = a[2**40]", "out of the i32 range"),
+    ("x = i32(math.nan)", "cannot convert nan to i32"), ("x = 1 if a[0] > 0 else 2**40", "does not fit in i32"),
+    ("x = select(a[0] > 0, 2**40, 1)", "does not fit in i32"),
 ]
 
 
