@@ -14,7 +14,8 @@ import inspect
 from ..errors import CompileError
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean, i32
 from . import calls, values as V
-from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var)
+from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var,
+                 has_effect)
 from .resolve import constant_value, function_source, resolve_attribute
 from .typerules import TupleType, TypeRuleError, can_assign, require_target
 
@@ -147,7 +148,7 @@ class FunctionCompiler:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a docstring or comment-like string
         value = self.visit(node.value)
-        if isinstance(value, Expr) and value.op == "call":
+        if isinstance(value, Expr) and has_effect(value):
             out.append(ExprStmt(self.loc(node), value))
 
     def stmt_assign(self, node, out):

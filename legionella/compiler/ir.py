@@ -95,6 +95,17 @@ class Expr:
         return format_expr(self)
 
 
+# Ops with an effect beyond their value (a helper may store; barriers and atomics, when added, belong
+# here too): an expression statement of one is kept, and it is never evaluated speculatively, moved or
+# merged by the passes.
+EFFECT_OPS = {"call"}
+
+
+def has_effect(e):
+    """Whether evaluating ``e`` does something besides computing its value."""
+    return e.op in EFFECT_OPS or e.op == "let" or any(has_effect(a) for a in e.args)
+
+
 @dataclasses.dataclass(eq=False)
 class Stmt:
     """Base of statements; ``loc`` is the statement's source position."""

@@ -9,7 +9,7 @@ below map ``(ir op, kind letter)`` to an opcode.
 """
 from ..lang.types import ScalarType, StructType, VectorType, boolean, i32, u32, uvec3
 from ..spirv import GLSL, Module, Op, enums
-from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store
+from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store, has_effect
 from .typerules import TupleType, scalar_of, with_scalar
 
 SC = enums.StorageClass
@@ -500,14 +500,14 @@ class FunctionLowering:
         return self.f.op(Op.CompositeInsert, self.ml.type(e.type), value, composite, e.attr)
 
 
-_GUARDED_OPS = frozenset({"load", "call", "and", "or", "ifexp", "let"})
+_GUARDED_OPS = frozenset({"load", "and", "or", "ifexp"})
 
 
 def is_cheap(e):
     """Whether evaluating ``e`` unconditionally is harmless, so a short circuit can become a plain
     ``OpLogicalAnd``/``OpSelect``: no buffer access (``i < n and a[i] > 0`` must still guard the load),
     no call, no nested branching. Arithmetic cannot trap on a GPU, so it may run unconditionally."""
-    return e.op not in _GUARDED_OPS and all(is_cheap(a) for a in e.args)
+    return e.op not in _GUARDED_OPS and not has_effect(e) and all(is_cheap(a) for a in e.args)
 
 
 STATEMENTS = {Assign: FunctionLowering.s_assign, Store: FunctionLowering.s_store, ExprStmt: FunctionLowering.s_expr,

@@ -17,7 +17,8 @@ import sys
 
 import numpy as np
 
-from .ir import TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, format_function
+from .ir import (TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, format_function,
+                 has_effect)
 from .typerules import scalar_of
 
 
@@ -129,10 +130,6 @@ def _reads(stmts):
     return read
 
 
-def _has_effect(e):
-    return e.op in ("call", "let") or any(_has_effect(a) for a in e.args)
-
-
 def _prune(stmts, live):
     out = []
     for s in stmts:
@@ -144,9 +141,9 @@ def _prune(stmts, live):
             out.append(If(s.loc, s.cond, _prune(s.body, live), _prune(s.orelse, live)))
         elif isinstance(s, Loop):
             out.append(Loop(s.loc, s.cond, _prune(s.body, live), _prune(s.step, live)))
-        elif isinstance(s, Assign) and s.var not in live and not _has_effect(s.value):
+        elif isinstance(s, Assign) and s.var not in live and not has_effect(s.value):
             continue
-        elif isinstance(s, ExprStmt) and not _has_effect(s.value):
+        elif isinstance(s, ExprStmt) and not has_effect(s.value):
             continue
         else:
             out.append(s)
