@@ -146,6 +146,7 @@ def construct_vector(fc, vt, node):
 
 
 def invocation_id(fc, obj, node):
+    """``global_id()`` and friends: an ``ivec3`` built from the invocation builtins."""
     _args(fc, node, 0, obj.__name__)
     return Expr("builtin", ivec3, attr=INVOCATION_IDS[obj], loc=fc.loc(node))
 
@@ -171,6 +172,7 @@ def _to_float(fc, node, a):
 
 
 def float_math(fc, obj, node):
+    """A float function of :data:`FLOAT_MATH`; literal-only math calls fold in Python."""
     instruction, arity = FLOAT_MATH[obj]
     args = _args(fc, node, arity, obj.__name__)
     if _all_literals(args):
@@ -186,6 +188,7 @@ def float_math(fc, obj, node):
 
 
 def rounding(fc, obj, node):
+    """``math.floor``/``math.ceil``/``round``: round in the float type, then convert to i32."""
     (x,) = _args(fc, node, 1, obj.__name__)
     if V.is_literal(x):
         return _fold(fc, node, obj, [x])
@@ -198,6 +201,7 @@ def rounding(fc, obj, node):
 
 
 def by_kind(fc, obj, node):
+    """``abs``/``min``/``max``/``clamp``: the GLSL instruction for the operands' kind."""
     name = KIND_FUNCTIONS[obj]
     arity = {"abs": 1, "clamp": 3}.get(name)
     args = _args(fc, node, arity, name)
@@ -224,6 +228,7 @@ def by_kind(fc, obj, node):
 
 
 def length(fc, obj, node):
+    """``length(v)`` of a float vector."""
     (v,) = _args(fc, node, 1, "length")
     if V.is_literal(v) or not isinstance(v.type, VectorType) or v.type.scalar.kind != "f":
         raise fc.error(node, "length() takes a float vector")
@@ -231,6 +236,7 @@ def length(fc, obj, node):
 
 
 def dot(fc, obj, node):
+    """``dot(a, b)``: ``OpDot`` for floats, a sum of products for integer vectors."""
     a, b = _args(fc, node, 2, "dot")
     if V.is_literal(a) or V.is_literal(b) or not isinstance(a.type, VectorType) or a.type != b.type:
         raise fc.error(node, "dot() takes two vectors of the same type")
@@ -247,6 +253,7 @@ def dot(fc, obj, node):
 
 
 def select(fc, obj, node):
+    """``select(c, a, b)``: both sides evaluated, ``OpSelect``."""
     c, a, b = _args(fc, node, 3, "select")
     cond = fc.checked(node, V.truth, c)
     if V.is_literal(a) and V.is_literal(b):
@@ -260,6 +267,7 @@ def select(fc, obj, node):
 
 
 def length_of(fc, obj, node):
+    """``len(a)``: a buffer's first dimension, or a vector's width."""
     if len(node.args) != 1:
         raise fc.error(node, "len() takes one argument")
     target = fc.visit(node.args[0])
@@ -273,6 +281,7 @@ def length_of(fc, obj, node):
 
 
 def classify(fc, obj, node):
+    """``math.isnan``/``math.isinf`` (always False for integers)."""
     (x,) = _args(fc, node, 1, obj.__name__)
     if V.is_literal(x):
         return _fold(fc, node, obj, [x])
@@ -282,6 +291,7 @@ def classify(fc, obj, node):
 
 
 def fmod(fc, obj, node):
+    """``math.fmod``: remainder with the dividend's sign (``OpFRem``)."""
     a, b = _args(fc, node, 2, "fmod")
     if _all_literals([a, b]):
         return _fold(fc, node, obj, [a, b])

@@ -100,6 +100,7 @@ def written_buffers(functions):
     written = set()
 
     def visit(stmts):
+        """Collect the stores of a statement list, recursively."""
         for s in stmts:
             if isinstance(s, Store):
                 written.add(s.buffer)

@@ -92,9 +92,9 @@ class CompilerContext:
         self.target = target
         self.kernel_name = kernel_name
         self.workgroup = workgroup
-        self.specialisations = {}  # (code, arg key) -> Function
+        self.specialisations = {}  # (function, arg key) -> Function
         self.helpers = []  # Functions, callees before callers
-        self.active = []  # the code objects being compiled (recursion check)
+        self.active = []  # the Python functions being compiled (recursion check)
         self.names = {}  # helper name -> count, for unique SPIR-V names
 
 
@@ -113,11 +113,13 @@ class FunctionCompiler:
 
     # ---- errors ---------------------------------------------------------------------------------
     def error(self, node, message):
+        """A located CompileError at ``node`` (raise it)."""
         loc = self.src.loc(node)
         return CompileError(message, filename=loc.filename, lineno=loc.line, col=loc.col,
                             text=self.src.line_text(loc.line), chain=self.chain)
 
     def loc(self, node):
+        """The :class:`~.ir.Loc` of an AST node."""
         return self.src.loc(node)
 
     def checked(self, node, fn, *args):
@@ -129,6 +131,7 @@ class FunctionCompiler:
 
     # ---- statements -----------------------------------------------------------------------------
     def block(self, stmts):
+        """Compile a list of statements to IR statements."""
         out = []
         for node in stmts:
             handler = STATEMENTS.get(type(node))
@@ -268,6 +271,7 @@ class FunctionCompiler:
         out.append(stmt)
 
     def make_tuple(self, items, node):
+        """A tuple value (for ``return a, b``) from already-evaluated items."""
         items = [self.checked(node, V.default_typed, i) for i in items]
         for i in items:
             if isinstance(i.type, TupleType):
@@ -276,12 +280,14 @@ class FunctionCompiler:
 
     # ---- assignment -------------------------------------------------------------------------------
     def assign(self, target, value_node, out):
+        """``target = value`` for any supported target, including tuple unpacking."""
         if isinstance(target, ast.Tuple):
             self.assign_tuple(target, value_node, out)
             return
         self.store(target, self.value(value_node, "assigned to a variable"), out, value_node)
 
     def assign_tuple(self, target, value_node, out):
+        """``a, b = ...``: from a tuple literal, a tuple-returning call, a vector or a shape."""
         loc = self.loc(target)
         if isinstance(value_node, ast.Tuple):  # a, b = b, a: evaluate every value first
             if len(value_node.elts) != len(target.elts):
@@ -340,6 +346,7 @@ class FunctionCompiler:
         raise self.error(target, "can only assign to names, buffer elements and vector components")
 
     def store_place(self, place, value, value_node, target, out):
+        """Store into a buffer element (or a member of one), converting like numpy."""
         t = place.type
         if isinstance(t, StructType):
             raise self.error(target, f"cannot store a whole {t.name}; assign its fields one by one "
@@ -397,6 +404,7 @@ class FunctionCompiler:
 
     # ---- expressions ------------------------------------------------------------------------------
     def visit(self, node):
+        """Dispatch an expression node through :data:`EXPRESSIONS`."""
         handler = EXPRESSIONS.get(type(node))
         if handler is None:
             raise self.error(node, UNSUPPORTED.get(type(node), f"{type(node).__name__} expressions are not "
@@ -427,6 +435,7 @@ class FunctionCompiler:
         return self.finish(node, result)
 
     def finish(self, node, e):
+        """Check a value that is about to be used: whole structs cannot be, and 64-bit needs the target."""
         if e.op == "load" and isinstance(e.type, StructType):
             raise self.error(node, f"a whole {e.type.name} element cannot be copied; read its fields "
                                    f"(a[i].field)")
@@ -434,6 +443,7 @@ class FunctionCompiler:
         return e
 
     def static_message(self, value, what):
+        """The message for a compile-time object used where a runtime value is needed."""
         if isinstance(value, Place):
             return f"a {value.type.name} element cannot be {what}; read its fields"
         if isinstance(value, Shape):
@@ -444,6 +454,7 @@ class FunctionCompiler:
         return f"{describe(obj)} cannot be {what} in a kernel"
 
     def index_value(self, node):
+        """An index or range bound: an integer, converted to i32."""
         e = self.value(node)
         if V.is_literal(e):
             if not isinstance(e.attr, int) or isinstance(e.attr, bool):
@@ -456,6 +467,7 @@ class FunctionCompiler:
         return e if e.type == i32 else Expr("convert", i32, (e,), loc=e.loc)
 
     def condition(self, node):
+        """A condition under Python truthiness, as a bool expression."""
         return self.checked(node, V.truth, self.value(node))
 
     def expr_constant(self, node):
@@ -480,6 +492,7 @@ class FunctionCompiler:
         return self.from_python(obj, node)
 
     def name_value(self, node):
+        """A name that must be a runtime value (augmented assignment targets)."""
         e = self.expr_name(node)
         if not isinstance(e, Expr):
             raise self.error(node, self.static_message(e, "used as a value"))
@@ -532,6 +545,7 @@ class FunctionCompiler:
         raise self.error(node, f"a {t.name} has no attribute '{node.attr}'")
 
     def load(self, place, node):
+        """Load a buffer element (or member) as a value."""
         return Expr("load", place.type, (place.index,), attr=(place.buffer, place.path), loc=self.loc(node))
 
     def expr_subscript(self, node):
@@ -652,6 +666,7 @@ class FunctionCompiler:
         return calls.call(self, func.obj, node)
 
     def is_builtin(self, func_node, obj):
+        """Whether ``func_node`` names the Python object ``obj``."""
         try:
             f = self.visit(func_node)
         except CompileError:
@@ -659,6 +674,7 @@ class FunctionCompiler:
         return isinstance(f, Static) and f.obj is obj
 
     def static(self, node):
+        """The compile-time object an expression names, or None."""
         r = self.visit(node)
         return r.obj if isinstance(r, Static) else None
 
@@ -666,11 +682,11 @@ class FunctionCompiler:
     def call_helper(self, fn, node, args):
         """Compile (or reuse) the specialisation of helper ``fn`` for these arguments; return the call."""
         src = function_source(fn)
-        if fn.__code__ in self.ctx.active:
+        if fn in self.ctx.active:
             raise self.error(node, f"recursion is not supported: '{fn.__name__}' calls itself (directly or "
                                    "through other helpers); rewrite it as a loop")
         bound = self.bind_arguments(fn, src, node, args)
-        key = (fn.__code__, tuple(arg_key(v) for _, v in bound))
+        key = (fn, tuple(arg_key(v) for _, v in bound))
         spec = self.ctx.specialisations.get(key)
         if spec is None:
             spec = self.specialise(fn, src, node, bound)
@@ -683,6 +699,7 @@ class FunctionCompiler:
         return Expr("call", spec.return_type, runtime_args, attr=spec, loc=self.loc(node))
 
     def bind_arguments(self, fn, src, node, args):
+        """Bind call arguments to the helper's parameters (defaults applied, annotations checked)."""
         try:
             sig = inspect.signature(fn)
             bound = sig.bind(*args[0], **args[1])
@@ -711,6 +728,7 @@ class FunctionCompiler:
         return result
 
     def specialise(self, fn, src, node, bound):
+        """Compile one specialisation of a helper for the bound argument types."""
         caller = f"{'kernel' if self.function.is_kernel else 'helper'} '{self.function.name.split('.')[0]}'"
         link = f"helper '{fn.__name__}' called from {caller} at {self.loc(node).filename}:{self.loc(node).line}"
         count = self.ctx.names.get(fn.__name__, 0)
@@ -728,7 +746,7 @@ class FunctionCompiler:
                 scope[pname] = value
         function = Function(name, params, None, [], src.loc(src.tree))
         compiler = FunctionCompiler(self.ctx, src, function, scope, [link, *self.chain])
-        self.ctx.active.append(fn.__code__)
+        self.ctx.active.append(fn)
         try:
             function.body = compiler.block(src.tree.body)
         finally:

@@ -89,6 +89,7 @@ class Expr:
         self.loc = loc
 
     def with_args(self, args):
+        """A copy of this node with other operands."""
         return Expr(self.op, self.type, args, self.attr, self.loc)
 
     def __repr__(self):
@@ -114,6 +115,7 @@ class Stmt:
 
 @dataclasses.dataclass(eq=False)
 class Assign(Stmt):
+    """``var = value`` (a local)."""
     var: Var
     value: Expr
 
@@ -129,11 +131,13 @@ class Store(Stmt):
 
 @dataclasses.dataclass(eq=False)
 class ExprStmt(Stmt):
+    """An expression evaluated for its effect (a call)."""
     value: Expr
 
 
 @dataclasses.dataclass(eq=False)
 class If(Stmt):
+    """``if cond: body else: orelse``."""
     cond: Expr
     body: list
     orelse: list
@@ -149,16 +153,19 @@ class Loop(Stmt):
 
 @dataclasses.dataclass(eq=False)
 class Break(Stmt):
+    """Leave the innermost loop."""
     pass
 
 
 @dataclasses.dataclass(eq=False)
 class Continue(Stmt):
+    """Go to the innermost loop's step and next check."""
     pass
 
 
 @dataclasses.dataclass(eq=False)
 class Return(Stmt):
+    """Return (a value from a helper)."""
     value: Expr = None
 
 
@@ -196,6 +203,7 @@ class Program:
 
 
 def format_expr(e):
+    """An expression as compact text for IR dumps."""
     if e.op in ("const", "builtin"):
         return f"{e.attr!r}:{e.type}" if e.op == "const" else f"{e.attr}()"
     if e.op == "local":
@@ -244,6 +252,7 @@ def format_stmts(stmts, indent="  "):
 
 
 def format_function(f):
+    """A function as text for IR dumps."""
     params = ", ".join(f"{p!r}:{p.type}" for p in f.params)
     head = f"{'kernel' if f.is_kernel else 'func'} {f.name}({params}) -> {f.return_type}:"
     return "\n".join([head, *format_stmts(f.body)])

@@ -52,6 +52,7 @@ INVOCATION_BUILTINS = {"local_id": enums.BuiltIn.LocalInvocationId, "group_id": 
 
 
 def round_up(value, align):
+    """``value`` rounded up to a multiple of ``align``."""
     return -(-value // align) * align
 
 
@@ -107,6 +108,7 @@ class ModuleLowering:
         return sid
 
     def pointer(self, storage, t):
+        """The pointer type id for a storage class and lang type (cached)."""
         key = ("ptr", storage, t)
         if key not in self.types:
             self.types[key] = self.m.type_pointer(storage, self.type(t))
@@ -156,6 +158,7 @@ class ModuleLowering:
         return self._push
 
     def input(self, builtin):
+        """The Input variable of a uvec3 builtin (created on first use)."""
         var = self.inputs.get(builtin)
         if var is None:
             var = self.m.variable(self.pointer(SC.Input, uvec3), SC.Input)
@@ -164,6 +167,7 @@ class ModuleLowering:
         return var
 
     def file(self, filename):
+        """The OpString id of a source file name, for OpLine."""
         if filename not in self.files:
             self.files[filename] = self.m.source_file(filename)
         return self.files[filename]
@@ -202,10 +206,12 @@ class FunctionLowering:
         self.label = None
 
     def start(self, label=None):
+        """Start a block and remember its label (phis need the predecessor labels)."""
         self.label = self.f.block(label)
         return self.label
 
     def run(self):
+        """Lower the function's body (helpers copy their parameters into variables first)."""
         f = self.f
         self.start()
         for var, param in zip(self.fn.params, f.params):
@@ -219,6 +225,7 @@ class FunctionLowering:
         f.end()
 
     def var(self, var):
+        """The Function variable of a local (created on first use, initialised to zero)."""
         ptr = self.vars.get(var)
         if ptr is None:
             ptr = self.f.variable(self.ml.pointer(SC.Function, var.type),
@@ -228,11 +235,13 @@ class FunctionLowering:
         return ptr
 
     def at(self, loc):
+        """Attribute the next instructions to ``loc`` (OpLine)."""
         if loc is not None:
             self.f.line(self.ml.file(loc.filename), loc.line, loc.col)
 
     # ---- statements -------------------------------------------------------------------------------
     def block(self, stmts):
+        """Lower a statement list; code after a terminator is unreachable and skipped."""
         for s in stmts:
             if self.f.terminated:
                 return  # the rest is unreachable (after break/continue/return)
@@ -308,11 +317,13 @@ class FunctionLowering:
 
     # ---- memory -----------------------------------------------------------------------------------
     def element_pointer(self, buffer, index, path, leaf_type):
+        """An access chain to a buffer element, then through its member path."""
         var = self.ml.buffer_var(buffer)
         indices = [self.ml.const(i32, 0), self.expr(index), *(self.ml.const(i32, k) for k in path)]
         return self.f.op(Op.AccessChain, self.ml.pointer(SC.StorageBuffer, leaf_type), var, *indices)
 
     def push_member(self, k, t):
+        """Load push-constant member ``k`` (a bool is stored as a u32 word)."""
         var, members = self.ml.push_block()
         stored = push_storage_type(t)
         ptr = self.f.op(Op.AccessChain, self.ml.pointer(SC.PushConstant, stored), var, self.ml.const(i32, k))
@@ -323,6 +334,7 @@ class FunctionLowering:
 
     # ---- expressions ------------------------------------------------------------------------------
     def expr(self, e):
+        """Lower an expression through :data:`EXPRESSIONS`; returns its id."""
         return EXPRESSIONS[e.op](self, e)
 
     def e_const(self, e):

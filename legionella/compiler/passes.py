@@ -54,6 +54,7 @@ def bottom_up(fn):
 
 
 def is_const(e):
+    """Whether an expression is a constant (typed or literal)."""
     return e.op in ("const", "literal")
 
 
@@ -394,6 +395,7 @@ def _walk(e):
 # ---- the pipeline ----------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Pass:
+    """One named pass of the pipeline."""
     name: str
     run: object
     description: str
@@ -429,6 +431,7 @@ def dump_requested(what):
 
 
 def dump_ir(program, title):
+    """Print every function's IR to stderr under a title."""
     print(f";; ---- IR {title} ----", file=sys.stderr)
     for fn in program.functions:
         print(format_function(fn), file=sys.stderr)

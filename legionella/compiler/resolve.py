@@ -36,6 +36,7 @@ class Source:
 
     @property
     def name(self):
+        """The function's name."""
         return self.tree.name
 
     @property
@@ -96,15 +97,16 @@ def _parse(text, filename, first_line, fn):
 
 def kernel_source(kernel):
     """The :class:`Source` of a kernel stub (its source snapshot, not the file as it is now)."""
-    key = ("kernel", kernel.id)
+    key = ("kernel", kernel.py_func, kernel.source)  # functions hash by identity; code objects by value
     if key not in _sources:
         _sources[key] = _parse(kernel.source, kernel.filename, kernel.lineno, kernel.py_func)
     return _sources[key]
 
 
 def function_source(fn):
-    """The :class:`Source` of a plain Python function used as a helper; cached per code object."""
-    key = ("function", fn.__code__)
+    """The :class:`Source` of a plain Python function used as a helper; cached per function object (not
+    per code object: equal code in two modules must still look names up in its own module)."""
+    key = ("function", fn)
     if key not in _sources:
         try:
             text = inspect.getsource(fn)
@@ -152,7 +154,7 @@ def closure(kernel):
     """The kernel's :class:`Source` and every helper's, in discovery order, plus the constants read:
     ``(sources, constants)`` with constants a sorted list of ``(qualified name, repr)``."""
     sources = [kernel_source(kernel)]
-    seen = {kernel.py_func.__code__}
+    seen = {kernel.py_func}
     constants = set()
     for src in sources:  # grows while iterating: a breadth-first walk
         for name, attr in _referenced_names(src):
@@ -163,8 +165,8 @@ def closure(kernel):
             except KeyError:
                 continue
             fn = helper_function(obj)
-            if fn is not None and fn.__code__ not in seen:
-                seen.add(fn.__code__)
+            if fn is not None and fn not in seen:
+                seen.add(fn)
                 sources.append(function_source(fn))
             elif constant_value(obj) is not None:
                 constants.add((f"{src.fn.__module__}:{name}", repr(obj)))

@@ -27,6 +27,7 @@ class TupleType:
 
     @property
     def name(self):
+        """How the type is written in messages."""
         return f"tuple[{', '.join(t.name for t in self.elements)}]"
 
     def __repr__(self):

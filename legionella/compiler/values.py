@@ -20,6 +20,7 @@ def literal(value, loc):
 
 
 def is_literal(e):
+    """Whether ``e`` is a weak Python literal."""
     return e.op == "literal"
 
 

@@ -13,3 +13,10 @@ def clamp_index(i, n):
     if i >= n:
         return n - 1
     return i
+
+
+K = 2
+
+
+def times_k(x):
+    return x * K

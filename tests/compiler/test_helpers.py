@@ -88,3 +88,19 @@ def swap_and_unpack(a: Buffer[i32], b: Buffer[u32]):
 
 def test_tuple_swap_and_shape_unpacking():
     run_both(swap_and_unpack, N, np.arange(N, dtype=np.int32) * 7, np.zeros(N, np.uint32))
+
+
+import helpers_mod2  # noqa: E402
+
+
+@lg.kernel
+def same_code_other_module(a: Buffer[i32], out: Buffer[i32, 2]):
+    i = global_id().x
+    if i < len(a):
+        out[i, 0] = helpers_mod.times_k(a[i])
+        out[i, 1] = helpers_mod2.times_k(a[i])
+
+
+def test_equal_helper_code_in_two_modules_reads_each_modules_constants():
+    out, = run_both(same_code_other_module, N, np.arange(N, dtype=np.int32), np.zeros((N, 2), np.int32))
+    assert (out[:, 0] == np.arange(N) * 2).all() and (out[:, 1] == np.arange(N) * 5).all()
