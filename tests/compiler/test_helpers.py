@@ -102,5 +102,5 @@ def same_code_other_module(a: Buffer[i32], out: Buffer[i32, 2]):
 
 
 def test_equal_helper_code_in_two_modules_reads_each_modules_constants():
-    out, = run_both(same_code_other_module, N, np.arange(N, dtype=np.int32), np.zeros((N, 2), np.int32))
+    _, out = run_both(same_code_other_module, N, np.arange(N, dtype=np.int32), np.zeros((N, 2), np.int32))
     assert (out[:, 0] == np.arange(N) * 2).all() and (out[:, 1] == np.arange(N) * 5).all()
