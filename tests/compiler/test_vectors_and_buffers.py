@@ -98,3 +98,16 @@ def ids(out: Buffer[i32, 2]):
 def test_two_dimensional_grid_uses_16x16():
     assert ids.compile().workgroup == (16, 16, 1)
     run_both(ids, (20, 18), np.zeros((18, 20), np.int32))
+
+
+@lg.kernel
+def parameters(out: Buffer[f32], v: vec4, flag: bool, k: u32, w: vec2):
+    i = global_id().x
+    if i < len(out):
+        out[i] = v.x * f32(i) + v.w + (1.0 if flag else -1.0) + f32(k) + w.y
+
+
+def test_vector_bool_and_unsigned_parameters_travel_in_push_constants():
+    for flag in (True, False):
+        out, = run_both(parameters, 8, np.zeros(8, np.float32), vec4(1, 2, 3, 4), flag, 7, vec2(0.5, 0.25))
+        assert out[1] == 1 + 4 + (1 if flag else -1) + 7 + 0.25
