@@ -1,8 +1,9 @@
 """Differential tests of the Python operators under numpy's type rules (device == emulator)."""
 import numpy as np
+import pytest
 
 import legionella as lg
-from legionella.lang import Buffer, f32, global_id, i32, u32
+from legionella.lang import Buffer, f32, f64, global_id, i32, i64, u32
 from differential import run_both
 
 N = 64
@@ -186,3 +187,22 @@ def test_signed_unsigned_comparisons_are_exact_without_i64():
     a = INTS.copy()
     b = np.where(np.arange(N) % 3 == 0, a.view(np.uint32), np.abs(DIVS).astype(np.uint32) * 1000)
     run_both(mixed_sign, N, a, b.astype(np.uint32), np.zeros((N, 6), np.int32))
+
+
+@lg.kernel
+def wide(a: Buffer[i32], b: Buffer[u32], out_f: Buffer[f64], out_i: Buffer[i64]):
+    i = global_id().x
+    if i < len(a):
+        out_f[i] = a[i] / DIVS_K + a[i] * 0.5
+        out_i[i] = a[i] + b[i]
+        out_i[i + len(a)] = i64(a[i]) * 3000000000
+
+
+DIVS_K = 7
+
+
+def test_numpy_promotion_to_64_bit_where_the_device_has_it():
+    if not lg.device().target.float64 or not lg.device().target.int64:
+        pytest.skip("the device has no 64-bit types")
+    b = np.abs(DIVS).astype(np.uint32) * 100000000
+    run_both(wide, N, INTS, b, np.zeros(N, np.float64), np.zeros(2 * N, np.int64), rtol=1e-12)
