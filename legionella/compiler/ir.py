@@ -202,50 +202,62 @@ class Program:
         return [*self.helpers, self.kernel]
 
 
-def format_expr(e):
+def _name(var, names):
+    """A var's display name, unique within one dump (``x``, ``x.2`` for a second Var called x)."""
+    if names is None:
+        return f"%{var.name}"
+    if var not in names:
+        taken = sum(1 for v in names if v.name == var.name)
+        names[var] = var.name if not taken else f"{var.name}.{taken + 1}"
+    return f"%{names[var]}"
+
+
+def format_expr(e, names=None):
     """An expression as compact text for IR dumps."""
     if e.op in ("const", "builtin"):
         return f"{e.attr!r}:{e.type}" if e.op == "const" else f"{e.attr}()"
     if e.op == "local":
-        return repr(e.attr)
+        return _name(e.attr, names)
     if e.op == "push":
         return f"push[{e.attr}]"
     if e.op == "shape":
         return f"{e.attr[0].name}.shape[{e.attr[1]}]"
     if e.op == "load":
         path = "".join(f".{p}" for p in e.attr[1])
-        return f"{e.attr[0].name}[{format_expr(e.args[0])}]{path}"
+        return f"{e.attr[0].name}[{format_expr(e.args[0], names)}]{path}"
+    args = ", ".join(format_expr(a, names) for a in e.args)
     if e.op == "call":
-        return f"{e.attr.name}({', '.join(map(format_expr, e.args))})"
-    attr = "" if e.attr is None else f".{e.attr.name if isinstance(e.attr, Var) else e.attr}"
-    return f"{e.op}{attr}:{e.type}({', '.join(map(format_expr, e.args))})"
+        return f"{e.attr.name}({args})"
+    attr = "" if e.attr is None else f".{_name(e.attr, names) if isinstance(e.attr, Var) else e.attr}"
+    return f"{e.op}{attr}:{e.type}({args})"
 
 
-def format_stmts(stmts, indent="  "):
+def format_stmts(stmts, indent="  ", names=None):
     """The statement list as indented text (what ``LEGIONELLA_DUMP=ir`` prints)."""
     lines = []
     for s in stmts:
         if isinstance(s, Assign):
-            lines.append(f"{indent}{s.var!r}:{s.var.type} = {format_expr(s.value)}")
+            lines.append(f"{indent}{_name(s.var, names)}:{s.var.type} = {format_expr(s.value, names)}")
         elif isinstance(s, Store):
             path = "".join(f".{p}" for p in s.path)
-            lines.append(f"{indent}{s.buffer.name}[{format_expr(s.index)}]{path} = {format_expr(s.value)}")
+            lines.append(f"{indent}{s.buffer.name}[{format_expr(s.index, names)}]{path} = "
+                         f"{format_expr(s.value, names)}")
         elif isinstance(s, ExprStmt):
-            lines.append(f"{indent}{format_expr(s.value)}")
+            lines.append(f"{indent}{format_expr(s.value, names)}")
         elif isinstance(s, If):
-            lines.append(f"{indent}if {format_expr(s.cond)}:")
-            lines.extend(format_stmts(s.body, indent + "  "))
+            lines.append(f"{indent}if {format_expr(s.cond, names)}:")
+            lines.extend(format_stmts(s.body, indent + "  ", names))
             if s.orelse:
                 lines.append(f"{indent}else:")
-                lines.extend(format_stmts(s.orelse, indent + "  "))
+                lines.extend(format_stmts(s.orelse, indent + "  ", names))
         elif isinstance(s, Loop):
-            lines.append(f"{indent}loop while {format_expr(s.cond)}:")
-            lines.extend(format_stmts(s.body, indent + "  "))
+            lines.append(f"{indent}loop while {format_expr(s.cond, names)}:")
+            lines.extend(format_stmts(s.body, indent + "  ", names))
             if s.step:
                 lines.append(f"{indent}continuing:")
-                lines.extend(format_stmts(s.step, indent + "  "))
+                lines.extend(format_stmts(s.step, indent + "  ", names))
         elif isinstance(s, Return):
-            lines.append(f"{indent}return" + ("" if s.value is None else f" {format_expr(s.value)}"))
+            lines.append(f"{indent}return" + ("" if s.value is None else f" {format_expr(s.value, names)}"))
         else:
             lines.append(f"{indent}{type(s).__name__.lower()}")
     return lines
@@ -253,6 +265,7 @@ def format_stmts(stmts, indent="  "):
 
 def format_function(f):
     """A function as text for IR dumps."""
-    params = ", ".join(f"{p!r}:{p.type}" for p in f.params)
+    names = {}
+    params = ", ".join(f"{_name(p, names)}:{p.type}" for p in f.params)
     head = f"{'kernel' if f.is_kernel else 'func'} {f.name}({params}) -> {f.return_type}:"
-    return "\n".join([head, *format_stmts(f.body)])
+    return "\n".join([head, *format_stmts(f.body, names=names)])

@@ -73,7 +73,7 @@ def _scalar(e):
 
 def _fold_node(e):
     if not e.args or not all(is_const(a) and not isinstance(a.attr, tuple) for a in e.args):
-        return _fold_control(e)
+        return _identity(_fold_control(e))
     s = scalar_of(e.type)
     if s is None or e.type != s:
         return e
@@ -99,6 +99,14 @@ def _fold_node(e):
     return Expr("const", e.type, attr=value.item(), loc=e.loc)
 
 
+def _identity(e):
+    """Integer ``x + 0``, ``x - 0``, ``x * 1`` are ``x`` (floats keep theirs: -0.0 + 0.0 is 0.0)."""
+    if e.op == "binop" and scalar_of(e.type).kind in "iu" and is_const(e.args[1]) and e.type == e.args[0].type:
+        if (e.attr in ("add", "sub") and e.args[1].attr == 0) or (e.attr == "mul" and e.args[1].attr == 1):
+            return e.args[0]
+    return e
+
+
 def _fold_control(e):
     """Selections with a constant condition keep one side; and/or with a constant left side simplify."""
     if e.op in ("select", "ifexp") and is_const(e.args[0]):
@@ -109,11 +117,43 @@ def _fold_control(e):
     return e
 
 
+def _constant_locals(fn):
+    """Locals assigned exactly once, with a constant, and not parameters: their reads are the constant."""
+    assigned = {}
+    for s in _all_stmts(fn.body):
+        if isinstance(s, Assign):
+            assigned.setdefault(s.var, []).append(s.value)
+    for e in _all_exprs(fn.body):
+        if e.op == "let":
+            assigned.setdefault(e.attr, []).append(None)
+    return {v: values[0] for v, values in assigned.items()
+            if len(values) == 1 and values[0] is not None and is_const(values[0]) and v not in fn.params}
+
+
+def _all_exprs(stmts):
+    found = []
+
+    def visit(e):
+        found.append(e)
+        for a in e.args:
+            visit(a)
+
+    map_stmts(stmts, lambda e: visit(e) or e)
+    return found
+
+
 def fold(program):
-    """Constant folding, bottom-up, with numpy scalars (ints wrap exactly as on the device)."""
-    rewrite = bottom_up(_fold_node)
+    """Constant folding, bottom-up, with numpy scalars (ints wrap exactly as on the device); integer
+    identities; locals assigned once with a constant are replaced by it."""
     for fn in program.functions:
-        fn.body = map_stmts(fn.body, rewrite)
+        constants = _constant_locals(fn)
+
+        def node(e):
+            if e.op == "local" and e.attr in constants:
+                return constants[e.attr]
+            return _fold_node(e)
+
+        fn.body = map_stmts(fn.body, bottom_up(node))
 
 
 # ---- dce -------------------------------------------------------------------------------------------
