@@ -115,3 +115,9 @@ def cold_compile(kernel):
 def test_cold_codegen(benchmark, kernel):
     spirv = benchmark(cold_compile, kernel).spirv
     assert spirv[:4] == b"\x03\x02\x23\x07"
+
+
+@pytest.mark.parametrize("kernel", [saxpy, render], ids=["saxpy", "render-100-lines"])
+def test_reference_cpython_compile(benchmark, kernel):
+    """The reference for the ratio: CPython compiling the same source to bytecode."""
+    benchmark(compile, kernel.source, kernel.filename, "exec")
