@@ -9,7 +9,7 @@ import math
 
 from ..lang import intrinsics as lang
 from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, i32, ivec3, vec3
-from . import values as V
+from . import values as V, workgroup
 from .ir import BufferRef, Expr
 from .resolve import helper_function
 from .typerules import promote, require_target, scalar_of, with_scalar
@@ -306,4 +306,5 @@ _HANDLERS = {**{k: float_math for k in FLOAT_MATH}, **{k: rounding for k in ROUN
              **{k: by_kind for k in KIND_FUNCTIONS}, **{k: invocation_id for k in INVOCATION_IDS},
              lang.length: length, lang.dot: dot, lang.select: select, builtins.len: length_of,
              math.isnan: classify, math.isinf: classify, math.fmod: fmod,
-             builtins.int: python_cast, builtins.float: python_cast, builtins.bool: python_cast}
+             builtins.int: python_cast, builtins.float: python_cast, builtins.bool: python_cast,
+             **workgroup.HANDLERS}

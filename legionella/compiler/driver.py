@@ -8,6 +8,7 @@ from .entry import build_program
 from .lower import lower
 from .passes import dump_requested, run_passes
 from .resolve import choose_workgroup
+from .workgroup import shared_bytes
 
 _cache = {}
 
@@ -37,4 +38,5 @@ def _compile(kernel, target):
         from ..spirv import disassemble
         print(f";; ---- SPIR-V of {kernel.id} ----\n{disassemble(spirv)}", file=sys.stderr)
     return CompiledKernel(name=kernel.__name__, spirv=spirv, entry_point="main", workgroup=workgroup,
-                          params=tuple(program.params), push_constant_size=program.push_size)
+                          params=tuple(program.params), push_constant_size=program.push_size,
+                          shared_memory=shared_bytes(program))

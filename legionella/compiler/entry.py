@@ -12,6 +12,7 @@ from .artifact import CompiledKernel, Param
 from .frontend import CompilerContext, FunctionCompiler, Static
 from .ir import Assign, BufferRef, Expr, Function, Program, Store, Var
 from .resolve import kernel_source
+from .workgroup import atomic_buffers
 from .typerules import TypeRuleError, require_target
 
 
@@ -121,8 +122,8 @@ def build_program(kernel, target, workgroup):
     compiler = FunctionCompiler(ctx, src, function, scope, [f"kernel '{src.name}'"])
     function.body = entry + compiler.block(src.tree.body)
     all_functions = [*ctx.helpers, function]
-    written = written_buffers(all_functions)
+    written = written_buffers(all_functions) | atomic_buffers(all_functions)
     params = [p if p.kind != "buffer" or buffers[p.binding] in written else
               Param(p.name, p.kind, p.type, binding=p.binding, shape_offset=p.shape_offset, writes=False)
               for p in params]
-    return Program(function, ctx.helpers, buffers, members, workgroup, params, size, written)
+    return Program(function, ctx.helpers, buffers, members, workgroup, params, size, written, shared=ctx.shared)

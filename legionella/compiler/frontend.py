@@ -13,7 +13,7 @@ import inspect
 
 from ..errors import CompileError
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean, i32
-from . import calls, values as V
+from . import calls, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var,
                  has_effect)
 from .resolve import constant_value, function_source, resolve_attribute
@@ -96,6 +96,8 @@ class CompilerContext:
         self.helpers = []  # Functions, callees before callers
         self.active = []  # the Python functions being compiled (recursion check)
         self.names = {}  # helper name -> count, for unique SPIR-V names
+        self.shared = []  # workgroup.SharedRefs the kernel declares, in order
+        self.uniformity = {}  # id(function AST) -> uniformity.Uniformity (the barrier() check)
 
 
 class FunctionCompiler:
@@ -157,6 +159,9 @@ class FunctionCompiler:
     def stmt_assign(self, node, out):
         if len(node.targets) != 1:
             raise self.error(node, "chained assignment (a = b = ...) is not supported; assign one at a time")
+        if workgroup.is_shared_declaration(self, node):
+            workgroup.declare_shared(self, node)
+            return
         self.assign(node.targets[0], node.value, out)
 
     def stmt_annassign(self, node, out):

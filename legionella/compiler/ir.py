@@ -33,6 +33,9 @@ expression with one function. Ops:
 ``extract``    ``attr``: component index of ``args[0]``
 ``shuffle``    ``attr``: tuple of component indices of ``args[0]`` (a swizzle)
 ``insert``     ``attr``: component index; ``args = (composite, value)``
+``atomic``     ``attr = (buffer, op)``: atomic ``op`` on element ``args[0]``; ``args[1:]`` the operands; the old value
+``barrier``    workgroup barrier (no value)
+``subgroup``   ``attr``: add min max broadcast shuffle ballot size (see :mod:`.workgroup`)
 =============  =====================================================================================
 """
 import dataclasses
@@ -96,10 +99,10 @@ class Expr:
         return format_expr(self)
 
 
-# Ops with an effect beyond their value (a helper may store; barriers and atomics, when added, belong
-# here too): an expression statement of one is kept, and it is never evaluated speculatively, moved or
-# merged by the passes.
-EFFECT_OPS = {"call"}
+# Ops with an effect beyond their value (a helper may store; an atomic updates memory; a barrier
+# synchronises the workgroup): an expression statement of one is kept, and it is never evaluated
+# speculatively, moved or merged by the passes.
+EFFECT_OPS = {"call", "atomic", "barrier"}
 
 
 def has_effect(e):
@@ -195,6 +198,7 @@ class Program:
     params: list  # of artifact.Param
     push_size: int  # bytes of push constants, header included
     written: set  # the BufferRefs some function stores into
+    shared: list = dataclasses.field(default_factory=list)  # workgroup.SharedRefs the kernel declares
 
     @property
     def functions(self):

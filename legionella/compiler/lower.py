@@ -11,6 +11,8 @@ from ..lang.types import ScalarType, StructType, VectorType, boolean, i32, u32, 
 from ..spirv import GLSL, Module, Op, enums
 from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store, has_effect
 from .typerules import TupleType, scalar_of, with_scalar
+from . import workgroup_lowering
+from .workgroup import SharedRef
 
 SC = enums.StorageClass
 DEC = enums.Decoration
@@ -73,6 +75,7 @@ class ModuleLowering:
         self.files = {}
         self.inputs = {}
         self.functions = {}
+        self.shared_vars = {}  # workgroup.SharedRef -> its Workgroup variable
         self._push = None
 
     # ---- types ------------------------------------------------------------------------------------
@@ -318,6 +321,8 @@ class FunctionLowering:
     # ---- memory -----------------------------------------------------------------------------------
     def element_pointer(self, buffer, index, path, leaf_type):
         """An access chain to a buffer element, then through its member path."""
+        if isinstance(buffer, SharedRef):
+            return workgroup_lowering.shared_pointer(self, buffer, index, path, leaf_type)
         var = self.ml.buffer_var(buffer)
         indices = [self.ml.const(i32, 0), self.expr(index), *(self.ml.const(i32, k) for k in path)]
         return self.f.op(Op.AccessChain, self.ml.pointer(SC.StorageBuffer, leaf_type), var, *indices)
@@ -348,6 +353,8 @@ class FunctionLowering:
 
     def e_shape(self, e):
         buffer, k = e.attr
+        if isinstance(buffer, SharedRef):
+            return workgroup_lowering.shared_dimension(self, buffer, k)
         return self.push_member(buffer.shape_member + k, i32)
 
     def e_load(self, e):
@@ -527,6 +534,7 @@ STATEMENTS = {Assign: FunctionLowering.s_assign, Store: FunctionLowering.s_store
               Continue: FunctionLowering.s_continue, Return: FunctionLowering.s_return}
 EXPRESSIONS = {name[2:]: method for name, method in vars(FunctionLowering).items() if name.startswith("e_")}
 EXPRESSIONS["literal"] = FunctionLowering.e_const
+EXPRESSIONS.update(workgroup_lowering.LOWERINGS)
 
 
 def lower(program, target):

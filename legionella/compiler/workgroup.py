@@ -206,10 +206,17 @@ def atomic_buffers(functions):
         for a in e.args:
             visit(a)
 
-    from .ir import walk_exprs
+    def visit_statements(stmts):
+        for s in stmts:
+            for field in ("value", "index", "cond"):
+                e = getattr(s, field, None)
+                if isinstance(e, Expr):
+                    visit(e)
+            for child in ("body", "orelse", "step"):
+                visit_statements(getattr(s, child, ()))
+
     for fn in functions:
-        for e in walk_exprs(fn.body):
-            visit(e)
+        visit_statements(fn.body)
     return found
 
 

@@ -3,13 +3,19 @@
 The compiler recognises these objects by identity and emits SPIR-V for them; in plain Python they run
 on numpy values, which is what ``kernel.emulate`` uses as the reference.
 """
+import threading
+
 import numpy as np
 
 from .invocation import current
-from .types import ivec3, Vector
+from .types import ivec3, scalar_of_dtype, uvec4, Vector
 
 __all__ = ["global_id", "local_id", "group_id", "num_groups", "workgroup_size",
-           "fma", "clamp", "mix", "select", "dot", "cross", "length", "normalize"]
+           "fma", "clamp", "mix", "select", "dot", "cross", "length", "normalize",
+           "shared", "barrier",
+           "atomic_add", "atomic_min", "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exchange",
+           "atomic_compare_exchange",
+           "subgroup_add", "subgroup_min", "subgroup_max", "subgroup_broadcast", "subgroup_ballot", "subgroup_size"]
 
 
 def global_id():
@@ -83,3 +89,108 @@ def length(v):
 def normalize(v):
     """``v / length(v)``."""
     return Vector(v.type, v.data / np.sqrt(np.dot(v.data, v.data)))
+
+
+# --- workgroup memory and barriers ----------------------------------------------------------------
+# Emulation: the emulator's workgroup object (``Invocation.workgroup``) holds the shared arrays and
+# schedules the invocations of a workgroup so that barrier() and the subgroup operations meet.
+
+def shared(dtype, shape):
+    """Workgroup memory: ``tile = shared(f32, 256)`` or ``shared(f32, (16, 16))`` (1-D to 3-D), one array per
+    workgroup, seen by all its invocations. Declare it at the kernel's top level; its contents start
+    undefined on a device (the emulator zero-fills), so write before you read, then ``barrier()``."""
+    return current("shared()").workgroup.shared(dtype, shape)
+
+
+def barrier():
+    """Wait until every invocation of the workgroup gets here; shared-memory writes made before it are
+    visible to all of them after it. Every invocation must reach the same barrier() (never under a
+    condition that depends on the invocation id)."""
+    current("barrier()").workgroup.barrier()
+
+
+# --- atomics --------------------------------------------------------------------------------------
+# One lock for all emulated atomics: an update and the read of the old value happen as one step.
+_ATOMIC_LOCK = threading.Lock()
+
+
+def _atomic(buf, index, update, *values):
+    scalar = scalar_of_dtype(buf.dtype)
+    values = [scalar(v) for v in values]  # converted like a store into the element type
+    with _ATOMIC_LOCK, np.errstate(over="ignore"):
+        old = buf[index]
+        buf[index] = update(old, *values)
+    return old
+
+
+def atomic_add(buf, index, value):
+    """``buf[index] += value`` as one indivisible step; returns the old value (ints wrap)."""
+    return _atomic(buf, index, lambda old, v: old + v, value)
+
+
+def atomic_min(buf, index, value):
+    """``buf[index] = min(buf[index], value)`` atomically; returns the old value."""
+    return _atomic(buf, index, np.minimum, value)
+
+
+def atomic_max(buf, index, value):
+    """``buf[index] = max(buf[index], value)`` atomically; returns the old value."""
+    return _atomic(buf, index, np.maximum, value)
+
+
+def atomic_and(buf, index, value):
+    """``buf[index] &= value`` atomically; returns the old value."""
+    return _atomic(buf, index, np.bitwise_and, value)
+
+
+def atomic_or(buf, index, value):
+    """``buf[index] |= value`` atomically; returns the old value."""
+    return _atomic(buf, index, np.bitwise_or, value)
+
+
+def atomic_xor(buf, index, value):
+    """``buf[index] ^= value`` atomically; returns the old value."""
+    return _atomic(buf, index, np.bitwise_xor, value)
+
+
+def atomic_exchange(buf, index, value):
+    """Store ``value`` into ``buf[index]`` atomically; returns the old value."""
+    return _atomic(buf, index, lambda old, v: v, value)
+
+
+def atomic_compare_exchange(buf, index, compare, value):
+    """Store ``value`` into ``buf[index]`` if it equals ``compare``, atomically; returns the old value
+    (the store happened when it equals ``compare``)."""
+    return _atomic(buf, index, lambda old, c, v: v if old == c else old, compare, value)
+
+
+# --- subgroups ------------------------------------------------------------------------------------
+
+def subgroup_add(value):
+    """The sum of ``value`` over the active invocations of the subgroup."""
+    return current("subgroup_add()").workgroup.subgroup("add", value)
+
+
+def subgroup_min(value):
+    """The minimum of ``value`` over the active invocations of the subgroup."""
+    return current("subgroup_min()").workgroup.subgroup("min", value)
+
+
+def subgroup_max(value):
+    """The maximum of ``value`` over the active invocations of the subgroup."""
+    return current("subgroup_max()").workgroup.subgroup("max", value)
+
+
+def subgroup_broadcast(value, lane):
+    """``value`` as the invocation at index ``lane`` of the subgroup has it."""
+    return current("subgroup_broadcast()").workgroup.subgroup("broadcast", value, lane)
+
+
+def subgroup_ballot(cond):
+    """A ``uvec4`` bit mask: bit k is set when ``cond`` holds in the subgroup's invocation k."""
+    return Vector(uvec4, current("subgroup_ballot()").workgroup.subgroup("ballot", bool(cond)))
+
+
+def subgroup_size():
+    """The number of invocations in a subgroup (an ``i32``; 32 on NVIDIA, 8 on lavapipe)."""
+    return np.int32(current("subgroup_size()").workgroup.subgroup_size)
