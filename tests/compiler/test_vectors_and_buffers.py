@@ -111,3 +111,40 @@ def test_vector_bool_and_unsigned_parameters_travel_in_push_constants():
     for flag in (True, False):
         out, = run_both(parameters, 8, np.zeros(8, np.float32), vec4(1, 2, 3, 4), flag, 7, vec2(0.5, 0.25))
         assert out[1] == 1 + 4 + (1 if flag else -1) + 7 + 0.25
+
+
+@dataclasses.dataclass
+class Inner:
+    a: i32
+    b: f32
+
+
+@dataclasses.dataclass
+class Outer:
+    x: f32
+    inner: Inner
+    n: u32
+
+
+@lg.kernel
+def nested_structs_and_vector_grids(s: Buffer[Outer], grid: Buffer[vec4, 2], iv: Buffer[ivec2]):
+    i = global_id().x
+    if i < len(s):
+        s[i].inner.a = s[i].inner.a * 2 + i32(s[i].n)
+        s[i].x = s[i].inner.b + s[i].x
+        iv[i] = iv[i] * 3 + ivec2(i, -i)
+        if i < grid.shape[0]:
+            for j in range(grid.shape[1]):
+                grid[i, j] = grid[i, j].wzyx * f32(j)
+
+
+def test_nested_structs_2d_vector_buffers_and_int_vectors():
+    from legionella.lang.types import struct_type
+    s = np.zeros(8, struct_type(Outer).dtype)
+    s["x"] = np.arange(8)
+    s["inner"]["a"] = np.arange(8) - 3
+    s["inner"]["b"] = 0.5
+    s["n"] = 7
+    grid = np.random.default_rng(0).standard_normal((4, 5, 4)).astype(np.float32)
+    iv = np.arange(16, dtype=np.int32).reshape(8, 2)
+    run_both(nested_structs_and_vector_grids, 8, s, grid, iv)
