@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32, u32
+from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32, scalar_of_dtype, u32
 from .ir import Expr
 from .typerules import TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with
 
@@ -235,13 +235,12 @@ def logical(op, values, loc):
 def swizzle(e, name, loc):
     """``v.x`` / ``v.xy`` / ``v.zyx``: one component or a shuffled vector."""
     vt = e.type
-    for letters in ("xyzw", "rgba"):
-        if all(c in letters[:vt.n] for c in name) and 1 <= len(name) <= 4:
-            idx = tuple(letters.index(c) for c in name)
-            if len(idx) == 1:
-                return Expr("extract", vt.scalar, (e,), attr=idx[0], loc=loc)
-            return Expr("shuffle", VectorType(vt.scalar, len(idx)), (e,), attr=idx, loc=loc)
-    raise TypeRuleError(f"{vt.name} has no component or swizzle '{name}'")
+    idx = swizzle_indices(vt, name)
+    if idx is None:
+        raise TypeRuleError(f"{vt.name} has no component or swizzle '{name}'")
+    if len(idx) == 1:
+        return Expr("extract", vt.scalar, (e,), attr=idx[0], loc=loc)
+    return Expr("shuffle", VectorType(vt.scalar, len(idx)), (e,), attr=idx, loc=loc)
 
 
 def swizzle_indices(vt, name):
@@ -265,7 +264,6 @@ def default_typed(e):
 
 def numpy_constant(value, loc):
     """A numpy scalar read from a module becomes a typed constant."""
-    from ..lang.types import scalar_of_dtype
     t = scalar_of_dtype(np.asarray(value).dtype)
     if t is None:
         raise TypeRuleError(f"a numpy {np.asarray(value).dtype} constant cannot be used in a kernel")
