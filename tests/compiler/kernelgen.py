@@ -42,7 +42,8 @@ SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + ["xm: Buffer
 CONSTANTS = {"i32": "K_I", "u32": "K_U", "f32": "K_F"}  # module-level constants, folded by the compiler
 
 PRELUDE = f'''\
-from legionella.lang import Buffer, clamp, f32, global_id, i32, select, u32
+from legionella.lang import (Buffer, clamp, f32, global_id, group_id, i32, local_id, num_groups, select, u32,
+                             workgroup_size)
 
 K_I = -7
 K_U = 3
@@ -155,7 +156,8 @@ class Generator:
     # -- module ---------------------------------------------------------------------------------------
     def module(self):
         """The source of the whole module."""
-        parts = [PRELUDE]
+        workgroup = self.pick((None, (8,), (32,), (4,), (64,)))
+        parts = [PRELUDE + f"WORKGROUP = {workgroup!r}  # the kernel's workgroup=, None for the default\n"]
         for _ in range(self.choices.integer(0, self.limits.helpers)):
             parts.append(self.helper())
         parts.append(self.kernel())
@@ -319,7 +321,8 @@ class Generator:
                 return f"xm[{self.index(context)}, ({self.expression('u32', context, 0)} & {COLUMNS - 1})]"
             return f"{INPUT[t]}[{self.index(context)}]"
         if kind == "length":
-            return self.pick(("len(xi)", "xm.shape[1]", "len(xm)", "xm.shape[0]"))
+            return self.pick(("len(xi)", "xm.shape[1]", "len(xm)", "xm.shape[0]", "local_id().x", "group_id().x",
+                              "workgroup_size().x", "num_groups().x"))
         return f"{t}({self.pick(LITERALS[t])})"
 
     def index(self, context):

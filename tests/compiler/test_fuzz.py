@@ -35,7 +35,8 @@ _modules = itertools.count()
 
 
 def load_kernel(source, directory):
-    """Write ``source`` as a module under ``directory``, import it and wrap its ``kern`` as a kernel."""
+    """Write ``source`` as a module under ``directory``, import it and wrap its ``kern`` as a kernel
+    (with the module's ``WORKGROUP``)."""
     name = f"fuzz_kernel_{os.getpid()}_{next(_modules)}"
     path = directory / f"{name}.py"
     path.write_text(source)
@@ -43,7 +44,7 @@ def load_kernel(source, directory):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # inspect.getsource finds the file through the module
     spec.loader.exec_module(module)
-    return lg.kernel(module.kern)
+    return lg.kernel(module.kern, workgroup=module.WORKGROUP)
 
 
 def make_inputs(seed):
