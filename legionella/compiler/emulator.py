@@ -103,9 +103,13 @@ class _EmulatedLaunch:
         function = _FunctionRewriter().function(kernel.py_func)
         workgroup = _workgroup_of(kernel)
         num_groups = tuple(-(-g // w) for g, w in zip(self.grid, workgroup))
+        run, make_workgroup = _run_workgroup, Workgroup
+        from . import cooperative  # barrier() and subgroup operations need the invocations to meet
+        if cooperative.needs_cooperation(kernel):
+            run, make_workgroup = cooperative.run_workgroup, cooperative.CooperativeWorkgroup
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             for group_id in _ids(num_groups):
-                _run_workgroup(function, bound.values, Workgroup(group_id, num_groups, workgroup))
+                run(function, bound.values, make_workgroup(group_id, num_groups, workgroup))
         for write_back in bound.write_backs:
             write_back()
 

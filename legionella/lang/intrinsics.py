@@ -166,24 +166,33 @@ def atomic_compare_exchange(buf, index, compare, value):
 
 # --- subgroups ------------------------------------------------------------------------------------
 
+def _typed(value):
+    """A bare Python literal as the compiler types it on its own (bool, i32 or f32)."""
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int):
+        return np.int32(value)
+    return np.float32(value) if isinstance(value, float) else value
+
+
 def subgroup_add(value):
     """The sum of ``value`` over the active invocations of the subgroup."""
-    return current("subgroup_add()").workgroup.subgroup("add", value)
+    return current("subgroup_add()").workgroup.subgroup("add", _typed(value))
 
 
 def subgroup_min(value):
     """The minimum of ``value`` over the active invocations of the subgroup."""
-    return current("subgroup_min()").workgroup.subgroup("min", value)
+    return current("subgroup_min()").workgroup.subgroup("min", _typed(value))
 
 
 def subgroup_max(value):
     """The maximum of ``value`` over the active invocations of the subgroup."""
-    return current("subgroup_max()").workgroup.subgroup("max", value)
+    return current("subgroup_max()").workgroup.subgroup("max", _typed(value))
 
 
 def subgroup_broadcast(value, lane):
     """``value`` as the invocation at index ``lane`` of the subgroup has it."""
-    return current("subgroup_broadcast()").workgroup.subgroup("broadcast", value, lane)
+    return current("subgroup_broadcast()").workgroup.subgroup("broadcast", _typed(value), lane)
 
 
 def subgroup_ballot(cond):

@@ -1,0 +1,232 @@
+"""Cooperative emulation of a workgroup, for kernels that use ``barrier()`` or subgroup operations.
+
+Each invocation runs in its own thread, but only one runs at a time: a baton (one lock per invocation)
+passes from an invocation that blocks (at a barrier or a subgroup operation) or finishes to the next
+ready one, lowest local index first. So results are deterministic, atomics never race, and between two
+barriers the invocations run in the device's numbering order, exactly like the sequential path.
+
+* ``barrier()`` releases when every invocation that has not finished is waiting at a barrier.
+* A subgroup operation releases when every unfinished invocation of the subgroup (``S`` consecutive
+  local indices, x fastest; ``S`` = the subgroup size of the device ``kernel.compile()`` would use now:
+  the current device's, else 32) waits at one; they must all be at the same operation. Invocations
+  that finished (returned) are inactive, as on a device.
+* Invocations that wait at different barriers/subgroup operations, or at a barrier while others wait
+  at a subgroup operation that cannot complete, would hang a device: here it is a RuntimeError.
+
+Differences from a device, by design: shared memory starts zero-filled (undefined on a device); a
+barrier some invocations skip by returning early is released by the rest (undefined on a device);
+float reductions (``subgroup_add``, float ``atomic_add``) sum in lane/program order, a device in its own.
+"""
+import ast
+import functools
+import threading
+
+import numpy as np
+
+from ..lang import intrinsics as lang
+from ..lang.types import Vector
+from .emulator import Workgroup
+from .resolve import closure, resolve_attribute
+
+# The intrinsics whose invocations must meet: a kernel that reaches one of them runs cooperatively.
+COOPERATIVE_INTRINSICS = (lang.barrier, lang.subgroup_add, lang.subgroup_min, lang.subgroup_max,
+                          lang.subgroup_broadcast, lang.subgroup_ballot, lang.subgroup_size)
+_REDUCTIONS = {"add": np.add, "min": np.minimum, "max": np.maximum}
+
+
+def needs_cooperation(kernel):
+    """Whether the kernel or a helper it reaches refers to barrier() or a subgroup operation."""
+    sources, _ = closure(kernel)
+    return any(_refers_to_cooperative(src) for src in sources)
+
+
+def _refers_to_cooperative(src):
+    for node in ast.walk(src.tree):
+        try:
+            if isinstance(node, ast.Name):
+                obj = src.lookup(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                obj = resolve_attribute(src.lookup(node.value.id), node.attr)
+            else:
+                continue
+        except KeyError:
+            continue
+        if any(obj is f for f in COOPERATIVE_INTRINSICS):
+            return True
+    return False
+
+
+def emulated_subgroup_size():
+    """The subgroup size the emulation uses: the one of the target ``kernel.compile()`` picks now."""
+    from ..kernel import _current_target
+    return _current_target().subgroup_size
+
+
+class _Aborted(BaseException):
+    """Unwinds an invocation's thread when another invocation failed (never seen by user code)."""
+
+
+class CooperativeWorkgroup(Workgroup):
+    """A workgroup whose invocations meet at barriers and subgroup operations (see the module doc)."""
+
+    def __init__(self, group_id, num_groups, size):
+        super().__init__(group_id, num_groups, size)
+        self.subgroup_size = emulated_subgroup_size()
+        self._tls = threading.local()  # which invocation index the calling thread runs
+
+    # ---- running ---------------------------------------------------------------------------------
+    def run(self, function, args):
+        """Run every invocation to completion; re-raise the first invocation's error."""
+        invocations = self.invocations()
+        n = len(invocations)
+        self._state = ["ready"] * n
+        self._posted = [None] * n
+        self._results = [None] * n
+        self._error = None
+        self._aborted = False
+        self._finished = threading.Event()
+        self._gates = [threading.Lock() for _ in range(n)]
+        for gate in self._gates:
+            gate.acquire()
+        threads = [threading.Thread(target=self._invocation, args=(k, invocation, function, args), daemon=True)
+                   for k, invocation in enumerate(invocations)]
+        for thread in threads:
+            thread.start()
+        self._gates[0].release()
+        self._finished.wait()
+        for thread in threads:
+            thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _invocation(self, k, invocation, function, args):
+        self._gates[k].acquire()
+        if self._aborted:
+            return
+        self._tls.index = k
+        try:
+            with invocation, np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                function(*args)
+        except _Aborted:
+            return
+        except Exception as e:
+            e.add_note(f"in kernel.emulate, invocation global_id={invocation.global_id}")
+            self._abort(e)
+            return
+        self._state[k] = "done"
+        self._pass_baton()
+
+    def _block(self, state):
+        """Park the calling invocation in ``state`` and run others until it is released."""
+        k = self._tls.index
+        self._state[k] = state
+        self._pass_baton()
+        if not self._aborted:
+            self._gates[k].acquire()
+        if self._aborted:
+            raise _Aborted()
+
+    def _pass_baton(self):
+        """Wake the next ready invocation, completing barriers and subgroup operations as needed."""
+        try:
+            following = self._next_ready()
+            if following is None:
+                following = self._release()
+        except Exception as e:  # a subgroup operation used inconsistently
+            self._abort(e)
+            return
+        if following is not None:
+            self._gates[following].release()
+        elif all(s == "done" for s in self._state):
+            self._finished.set()
+        else:
+            waiting = sorted({s for s in self._state if s != "done"})
+            self._abort(RuntimeError(
+                f"kernel.emulate: the invocations of workgroup {self.group_id} wait at operations that cannot "
+                f"all complete ({', '.join(waiting)}): some wait at a barrier() while others wait at a "
+                "subgroup operation. On a device this hangs; make every invocation reach the same barrier() "
+                "and subgroup operations"))
+
+    def _next_ready(self):
+        return next((k for k, s in enumerate(self._state) if s == "ready"), None)
+
+    def _release(self):
+        """Complete every subgroup operation all live lanes wait at, else a barrier all live
+        invocations wait at; the lowest ready invocation, or None."""
+        n, size = len(self._state), self.subgroup_size
+        for start in range(0, n, size):
+            lanes = [k for k in range(start, min(start + size, n)) if self._state[k] != "done"]
+            if lanes and all(self._state[k] == "subgroup" for k in lanes):
+                self._complete_subgroup(start, lanes)
+        if self._next_ready() is None:
+            live = [k for k, s in enumerate(self._state) if s != "done"]
+            if live and all(self._state[k] == "barrier" for k in live):
+                for k in live:
+                    self._state[k] = "ready"
+        return self._next_ready()
+
+    def _abort(self, error):
+        if self._error is None:
+            self._error = error
+        self._aborted = True
+        for k, state in enumerate(self._state):
+            if state != "done" and k != getattr(self._tls, "index", None):
+                self._gates[k].release()
+                self._state[k] = "done"
+        self._finished.set()
+
+    # ---- what the intrinsics call ----------------------------------------------------------------
+    def barrier(self):
+        """Wait until every unfinished invocation of the workgroup waits here."""
+        self._block("barrier")
+
+    def subgroup(self, op, value, lane=None):
+        """A subgroup operation: post this lane's operand, wait for the subgroup, return the result."""
+        k = self._tls.index
+        self._posted[k] = (op, value, lane)
+        self._block("subgroup")
+        return self._results[k]
+
+    def _complete_subgroup(self, start, lanes):
+        ops = {self._posted[k][0] for k in lanes}
+        if len(ops) != 1:
+            raise RuntimeError(f"kernel.emulate: the invocations of one subgroup (workgroup {self.group_id}, "
+                               f"local indices {start}..{start + self.subgroup_size - 1}) reached different subgroup "
+                               f"operations ({', '.join(sorted(ops))}); they must reach the same one together")
+        op = ops.pop()
+        values = {k - start: self._posted[k][1] for k in lanes}
+        for k in lanes:
+            self._results[k] = _SUBGROUP_RESULTS[op](values, self._posted[k][2])
+            self._state[k] = "ready"
+
+
+def _reduce(op, values, lane):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return functools.reduce(_REDUCTIONS[op], [values[k] for k in sorted(values)])
+
+
+def _broadcast(values, lane):
+    lane = int(lane)
+    if lane not in values:
+        raise RuntimeError(f"kernel.emulate: subgroup_broadcast() reads lane {lane}, which is not active "
+                           f"(active lanes: {', '.join(map(str, sorted(values)))}); on a device the result is undefined")
+    value = values[lane]
+    return Vector(value.type, value.data) if isinstance(value, Vector) else value
+
+
+def _ballot(values, lane):
+    words = np.zeros(4, dtype=np.uint32)
+    for k, cond in values.items():
+        if cond:
+            words[k // 32] |= np.uint32(1 << (k % 32))
+    return words
+
+
+_SUBGROUP_RESULTS = {"add": functools.partial(_reduce, "add"), "min": functools.partial(_reduce, "min"),
+                     "max": functools.partial(_reduce, "max"), "broadcast": _broadcast, "ballot": _ballot}
+
+
+def run_workgroup(function, args, workgroup):
+    """Run a :class:`CooperativeWorkgroup` (the cooperative counterpart of the emulator's sequential
+    ``_run_workgroup``)."""
+    workgroup.run(function, args)
