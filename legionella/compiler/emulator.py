@@ -152,9 +152,11 @@ class Workgroup:
         return self._shared[index]
 
     def barrier(self):
-        """Not emulated yet: invocations run one after another, so a barrier cannot be honoured."""
-        raise NotImplementedError("kernel.emulate runs the invocations of a workgroup one after another "
-                                  "and cannot emulate barrier() yet")
+        """Only cooperative workgroups (:mod:`.cooperative`) can honour a barrier; this one runs its
+        invocations one after another because the kernel's source shows no barrier()."""
+        raise RuntimeError("barrier() was reached through a name kernel.emulate cannot see in the kernel's "
+                           "source; call it as barrier() (imported from legionella.lang) in the kernel or "
+                           "in a helper it calls")
 
 
 def _run_workgroup(function, args, workgroup):

@@ -9,9 +9,8 @@ import pytest
 
 import legionella as lg
 from legionella.compiler.emulator import Emulation, normalize_grid
-from legionella.lang import Buffer, f32, global_id, group_id, i32, local_id, num_groups, u32, vec4, \
+from legionella.lang import Buffer, f32, global_id, group_id, i32, local_id, num_groups, shared, u32, vec4, \
     workgroup_size
-from legionella.lang.invocation import current
 
 I32_MAX = 2**31 - 1
 
@@ -262,13 +261,27 @@ def test_bad_grids(grid, error):
 
 @lg.kernel(workgroup=(4,))
 def count_in_shared(out: Buffer[i32]):
-    tile = current("shared()").workgroup.shared(i32, 2)
+    tile = shared(i32, 2)
     tile[0] += 1
     out[global_id().x] = tile[0]
 
 
 def test_shared_memory_is_one_array_per_workgroup():
+    """Without barrier() the invocations of a workgroup run one after another, in local-id order."""
     out = np.zeros(8, np.int32)
     emulate(count_in_shared, 8, out)
     assert out.tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
 
+
+
+HIDDEN = {"sync": lg.barrier}
+
+
+@lg.kernel(workgroup=(2,))
+def hidden_barrier(out: Buffer[i32]):
+    HIDDEN["sync"]()
+
+
+def test_a_barrier_the_source_does_not_show_is_a_clear_error():
+    with pytest.raises(RuntimeError, match=r"barrier\(\) was reached through a name kernel.emulate cannot see"):
+        emulate(hidden_barrier, 2, np.zeros(2, np.int32))
