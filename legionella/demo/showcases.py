@@ -10,7 +10,6 @@ import os
 import numpy as np
 
 from .. import runtime
-from ..errors import CompileError
 from .measure import best_of, codegen_times, first_launch, fmt_rate, fmt_time
 from .png import colormap, write_png
 
@@ -190,25 +189,14 @@ def heat(ctx):
     return section
 
 
-def needs_workgroup_memory(error):
-    """Whether ``error`` says this build lacks ``shared()``/``barrier()`` (the reduction needs them)."""
-    return any(name in str(error) for name in ("shared", "barrier"))
-
-
 def reduction(ctx):
     """A sum reduced on the device in workgroup memory, checked against numpy."""
     n = ctx.sizes.reduction
     section = Section(f"reduction: sum of {n:,} float32 in workgroup memory")
+    module = example("reduction")
     values = np.random.default_rng(0).random(n, dtype=np.float32)
     data = runtime.array(values)
-    try:
-        module = example("reduction")
-        timing_rows(section, module.block_sum, ctx, lambda: module.device_sum(data))
-    except (ImportError, CompileError) as e:
-        if not needs_workgroup_memory(e):
-            raise
-        section.add("skipped", "needs workgroup memory (shared() and barrier()), not in this build yet")
-        return section
+    timing_rows(section, module.block_sum, ctx, lambda: module.device_sum(data))
     total, expected = module.device_sum(data), float(values.astype(np.float64).sum())
     section.check(abs(total - expected) <= 1e-4 * expected, f"{total:,.1f} (numpy: {expected:,.1f})",
                   f"{total:,.1f}, numpy says {expected:,.1f}")

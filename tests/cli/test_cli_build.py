@@ -6,7 +6,7 @@ import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_python
 
-WORKING_EXAMPLES = ("saxpy", "mandelbrot", "heat", "nbody")
+EXAMPLES = ("saxpy", "mandelbrot", "heat", "nbody", "reduction", "histogram", "matmul")  # one kernel each
 
 FILL = textwrap.dedent('''
     from legionella.lang import Buffer, f32, global_id
@@ -39,27 +39,34 @@ def write_package(root, modules):
 
 
 def run_examples_and_count(cache):
-    """A fresh process that runs each working example's main() (which checks its result) and reports
-    lg.stats() as JSON on its last line."""
+    """A fresh process that runs each example's main() (which checks its result) and reports lg.stats()
+    as JSON on its last line."""
     code = "\n".join(["import json, legionella.auto, legionella as lg",
-                      *(f"from examples import {name}; {name}.main()" for name in WORKING_EXAMPLES),
+                      *(f"from examples import {name}; {name}.main()" for name in EXAMPLES),
                       "print(json.dumps(lg.stats()))"])
     return run_python(cache, code)
 
 
 def test_built_examples_launch_with_zero_codegen_in_a_later_process(tmp_path):
-    # Paths and dotted names both name the module that `from examples import saxpy` imports.
-    build = run_cli(tmp_path, "build", "examples/saxpy.py", "examples/mandelbrot.py", "examples.heat",
-                    "examples.nbody")
+    # The directory's modules are imported under their package name, as `from examples import saxpy` does.
+    build = run_cli(tmp_path, "build", "examples/")
     assert build.returncode == 0, build.stderr
-    assert "built 4 kernels for llvmpipe" in build.stdout and "4 compiled, 0 already cached" in build.stdout
-    for kernel in ("examples.saxpy:saxpy", "examples.heat:jacobi_step", "examples.nbody:nbody_step"):
+    assert f"built {len(EXAMPLES)} kernels for llvmpipe" in build.stdout
+    assert f"{len(EXAMPLES)} compiled, 0 already cached" in build.stdout
+    for kernel in ("examples.saxpy:saxpy", "examples.heat:jacobi_step", "examples.reduction:block_sum"):
         assert any(line.startswith(kernel) and "compiled" in line for line in build.stdout.splitlines())
 
     later = run_examples_and_count(tmp_path)
     assert later.returncode == 0, later.stderr
     counters = json.loads(later.stdout.strip().splitlines()[-1])
-    assert counters["codegen"] == 0 and counters["disk_hits"] == 4, counters
+    assert counters["codegen"] == 0 and counters["disk_hits"] == len(EXAMPLES), counters
+
+
+def test_dotted_names_and_paths_name_the_same_modules(tmp_path):
+    build = run_cli(tmp_path, "build", "examples/saxpy.py", "examples.heat")
+    assert build.returncode == 0, build.stderr
+    again = run_cli(tmp_path, "build", "examples.saxpy", "examples/heat.py")
+    assert "0 compiled, 2 already cached" in again.stdout, again.stdout
 
 
 def test_without_a_build_the_same_process_compiles_every_kernel(tmp_path):
@@ -67,7 +74,7 @@ def test_without_a_build_the_same_process_compiles_every_kernel(tmp_path):
     run = run_examples_and_count(tmp_path)
     assert run.returncode == 0, run.stderr
     counters = json.loads(run.stdout.strip().splitlines()[-1])
-    assert counters["codegen"] == 4 and counters["disk_hits"] == 0, counters
+    assert counters["codegen"] == len(EXAMPLES) and counters["disk_hits"] == 0, counters
 
 
 def test_building_again_finds_everything_cached(tmp_path):
