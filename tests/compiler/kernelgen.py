@@ -217,27 +217,38 @@ class Generator:
         return lines
 
     def assign(self, context, indent):
-        t = self.pick(TYPES)
-        value = self.expression(t, context, self.limits.expression_depth)
+        t = self.pick(TYPES + ("bool",))
+        value = self.value(t, context)
         name = self.fresh("v")
         context.variables[name] = t
         return [f"{name} = {value}"]
 
     def update(self, context, indent):
-        mine = [n for n in context.variables if n.startswith(("v", "p"))]  # not loop counters, not inputs
+        # Variables, parameters and for-loop variables (Python's next iteration takes the next value of
+        # the range anyway); never inputs, nor while-loop counters (they bound the loop).
+        mine = [n for n in context.variables if n.startswith(("v", "p", "k"))]
         if not mine:
             return self.assign(context, indent)
         name = self.pick(mine)
         t = context.variables[name]
-        op = self.pick(AUGMENTABLE[t] + ("=",))
+        op = self.pick(AUGMENTABLE.get(t, ()) + ("=",))
         if op == "=":
-            return [f"{name} = {self.expression(t, context, self.limits.expression_depth)}"]
+            return [f"{name} = {self.value(t, context)}"]
         return [f"{name} {op}= {self.right_operand(t, op, context, self.limits.expression_depth - 1)}"]
+
+    def value(self, t, context):
+        """A value for a variable of type ``t`` (``bool`` too)."""
+        if t == "bool":
+            return self.condition(context, 2)
+        return self.expression(t, context, self.limits.expression_depth)
 
     def store(self, context, indent):
         t = self.pick(TYPES)
-        slot = self.choices.integer(0, SLOTS - 1)
-        return [f"{OUTPUT[t]}[gid * {SLOTS} + {slot}] = {self.expression(t, context, self.limits.expression_depth)}"]
+        target = f"{OUTPUT[t]}[gid * {SLOTS} + {self.choices.integer(0, SLOTS - 1)}]"
+        if self.chance(30):  # read-modify-write of this invocation's own element
+            op = self.pick(AUGMENTABLE[t])
+            return [f"{target} {op}= {self.right_operand(t, op, context, self.limits.expression_depth - 1)}"]
+        return [f"{target} = {self.expression(t, context, self.limits.expression_depth)}"]
 
     def branch(self, context, indent):
         lines = [f"if {self.condition(context, 2)}:", *self.sub_block(context.inner(), indent)]
@@ -265,6 +276,10 @@ class Generator:
         if self.chance(30):
             mask = self.pick((3, 7))
             return f"{self.expression('i32', context, 1)} & {mask}", mask
+        if self.chance(25):  # bounds in [-3, 4] known only at run time; the step's sign too, sometimes
+            start, stop = (f"({self.expression('i32', context, 1)} & 7) - 3" for _ in range(2))
+            step = self.pick(("1", "-1", "2", f"({self.expression('i32', context, 1)} & 2) - 1"))
+            return f"{start}, {stop}, {step}", 7
         start = self.choices.integer(-5, 5)
         stop = self.choices.integer(-5, 10)
         step = self.pick((1, 2, -1, 3, -2))
@@ -422,7 +437,10 @@ class Generator:
 
     def condition(self, context, depth):
         """A bool: comparisons (chained too), ``not``, ``and``, ``or``."""
+        flags = [n for n, vt in context.variables.items() if vt == "bool"]
         kind = self.pick(("compare", "compare", "chain", "not", "and", "or") if depth > 0 else ("compare",))
+        if flags and self.chance(20):
+            return self.pick(flags)
         if kind in ("and", "or"):
             return f"({self.condition(context, depth - 1)} {kind} {self.condition(context, depth - 1)})"
         if kind == "not":
