@@ -39,4 +39,5 @@ def _compile(kernel, target):
         print(f";; ---- SPIR-V of {kernel.id} ----\n{disassemble(spirv)}", file=sys.stderr)
     return CompiledKernel(name=kernel.__name__, spirv=spirv, entry_point="main", workgroup=workgroup,
                           params=tuple(program.params), push_constant_size=program.push_size,
+                          globals=tuple(program.globals),
                           shared_memory=shared_bytes(program))

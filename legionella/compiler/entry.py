@@ -7,8 +7,9 @@ the 32-byte header, then in parameter order each scalar parameter (aligned to it
 import inspect
 
 from ..errors import CompileError
-from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean
+from ..lang.types import BufferType, ScalarType, VectorType, as_lang_type, boolean
 from .artifact import CompiledKernel, Param
+from .bindings import GlobalBuffers, numeric_element
 from .frontend import CompilerContext, FunctionCompiler, Static
 from .ir import Assign, BufferRef, Expr, Function, Program, Store, Var
 from .resolve import kernel_source
@@ -31,16 +32,6 @@ def _param_error(src, arg, message):
                         chain=[f"kernel '{src.name}'"])
 
 
-def _element_ok(t):
-    if isinstance(t, ScalarType):
-        return t.kind != "b"
-    if isinstance(t, VectorType):
-        return t.scalar.kind != "b"
-    if isinstance(t, StructType):
-        return all(_element_ok(ft) for _, ft in t.fields)
-    return False
-
-
 def interface(kernel, src, target):
     """Parameters of the kernel: ``(scope, params, buffers, push_members, entry statements)``."""
     annotations = _annotations(kernel, src)
@@ -59,11 +50,11 @@ def interface(kernel, src, target):
         except TypeError as e:
             raise _param_error(src, arg, str(e)) from None
         if isinstance(t, BufferType):
-            if t.uniform or not _element_ok(t.element):
+            if t.uniform or not numeric_element(t.element):
                 raise _param_error(src, arg, f"{t.name} cannot be a kernel parameter; buffer elements must be "
                                              "numeric scalars, vectors or structs (use Buffer[u32] for flags)")
             offset = -(-offset // 4) * 4
-            ref = BufferRef(name, t, len(buffers), len(members) + 2, len(params))
+            ref = BufferRef(name, t, len(buffers), len(members) + 2)
             for k in range(t.ndim):
                 members.append((f"{name}.shape{k}", as_lang_type(int), offset + 4 * k))
             params.append(Param(name, "buffer", t, binding=ref.binding, shape_offset=offset))
@@ -88,12 +79,17 @@ def interface(kernel, src, target):
         else:
             raise _param_error(src, arg, f"kernel parameter '{name}' has annotation {annotations[name]!r}; use "
                                          "a scalar (f32, i32, ...), a vector (vec4, ...) or Buffer[T]")
+    return scope, params, buffers, members, entry, offset
+
+
+def check_push_size(src, offset, target):
+    """The push-constant size (a multiple of 4); more than the device allows is a CompileError."""
     size = -(-offset // 4) * 4
     if size > target.max_push_constants:
         raise _param_error(src, src.tree, f"the kernel's scalar parameters and buffer shapes need {size} bytes of "
                                           f"push constants, but the device allows {target.max_push_constants}; "
                                           "pass fewer scalars (pack them into a Buffer)")
-    return scope, params, buffers, members, entry, size
+    return size
 
 
 def written_buffers(functions):
@@ -116,14 +112,16 @@ def written_buffers(functions):
 def build_program(kernel, target, workgroup):
     """Run the frontend over a kernel and its helpers: the typed IR :class:`~.ir.Program`."""
     src = kernel_source(kernel)
-    scope, params, buffers, members, entry, size = interface(kernel, src, target)
-    ctx = CompilerContext(target, kernel.__name__, workgroup)
+    scope, params, buffers, members, entry, offset = interface(kernel, src, target)
+    ctx = CompilerContext(target, kernel.__name__, workgroup, GlobalBuffers(buffers, members, offset))
     function = Function(src.name, [], None, [], src.loc(src.tree), is_kernel=True)
     compiler = FunctionCompiler(ctx, src, function, scope, [f"kernel '{src.name}'"])
     function.body = entry + compiler.block(src.tree.body)
+    size = check_push_size(src, ctx.global_buffers.offset, target)
     all_functions = [*ctx.helpers, function]
     written = written_buffers(all_functions) | atomic_buffers(all_functions)
     params = [p if p.kind != "buffer" or buffers[p.binding] in written else
               Param(p.name, p.kind, p.type, binding=p.binding, shape_offset=p.shape_offset, writes=False)
               for p in params]
-    return Program(function, ctx.helpers, buffers, members, workgroup, params, size, written, shared=ctx.shared)
+    return Program(function, ctx.helpers, [*buffers, *ctx.global_buffers.refs.values()], members, workgroup, params,
+                   size, written, shared=ctx.shared, globals=ctx.global_buffers.artifact(written))

@@ -12,6 +12,7 @@ import ast
 import inspect
 
 from ..errors import CompileError
+from ..lang.binding import BindingDecl
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean, i32
 from . import calls, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var,
@@ -88,8 +89,9 @@ class Place:
 class CompilerContext:
     """State shared by all functions of one kernel compilation."""
 
-    def __init__(self, target, kernel_name, workgroup):
+    def __init__(self, target, kernel_name, workgroup, global_buffers):
         self.target = target
+        self.global_buffers = global_buffers  # bindings.GlobalBuffers
         self.kernel_name = kernel_name
         self.workgroup = workgroup
         self.specialisations = {}  # (function, arg key) -> Function
@@ -505,6 +507,8 @@ class FunctionCompiler:
 
     def from_python(self, obj, node):
         """A module-level object as seen from kernel code: constants fold, others stay static."""
+        if isinstance(obj, BindingDecl):
+            return Static(self.checked(node, self.ctx.global_buffers.ref, obj))
         c = constant_value(obj)
         if c is not None:
             if isinstance(c, (bool, int, float)):

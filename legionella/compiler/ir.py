@@ -69,12 +69,15 @@ class Var:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class BufferRef:
-    """A buffer parameter of the kernel: its binding and where its shape lives in the push constants."""
+    """A buffer the kernel reads or writes: a parameter (set 0, binding = its index among the buffer
+    parameters) or a ``# legionella: binding`` global (its declared set and binding); its shape lives in
+    the push constants from member ``shape_member`` on."""
     name: str
     type: object  # BufferType
     binding: int
     shape_member: int  # index of its first shape word among the push-constant members
-    param_index: int
+    descriptor_set: int = 0
+    declaration: object = None  # the BindingDecl of a global, else None
 
     def __repr__(self):
         return self.name
@@ -199,6 +202,7 @@ class Program:
     push_size: int  # bytes of push constants, header included
     written: set  # the BufferRefs some function stores into
     shared: list = dataclasses.field(default_factory=list)  # workgroup.SharedRefs the kernel declares
+    globals: list = dataclasses.field(default_factory=list)  # of artifact.GlobalBinding
 
     @property
     def functions(self):

@@ -139,7 +139,7 @@ class ModuleLowering:
             if buffer not in self.program.written:
                 m.member_decorate(block, 0, DEC.NonWritable)
             var = m.variable(m.type_pointer(SC.StorageBuffer, block), SC.StorageBuffer)
-            m.decorate(var, DEC.DescriptorSet, 0)
+            m.decorate(var, DEC.DescriptorSet, buffer.descriptor_set)
             m.decorate(var, DEC.Binding, buffer.binding)
             m.name(var, buffer.name)
             self.buffer_vars[buffer] = var

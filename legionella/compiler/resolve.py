@@ -16,6 +16,7 @@ import types
 import numpy as np
 
 from ..errors import CompileError
+from ..lang.binding import BindingDecl
 from .ir import Loc
 
 COMPILER_VERSION = "1"  # bump when the generated code changes for the same source
@@ -170,6 +171,8 @@ def closure(kernel):
                 sources.append(function_source(fn))
             elif constant_value(obj) is not None:
                 constants.add((f"{src.fn.__module__}:{name}", repr(obj)))
+            elif isinstance(obj, BindingDecl):  # its set, binding and type are compiled in
+                constants.add((f"{src.fn.__module__}:{name}", f"binding({obj.set}, {obj.binding}, {obj.type.name})"))
     return sources, sorted(constants)
 
 
