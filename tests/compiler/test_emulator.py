@@ -285,3 +285,17 @@ def hidden_barrier(out: Buffer[i32]):
 def test_a_barrier_the_source_does_not_show_is_a_clear_error():
     with pytest.raises(RuntimeError, match=r"barrier\(\) was reached through a name kernel.emulate cannot see"):
         emulate(hidden_barrier, 2, np.zeros(2, np.int32))
+
+
+def test_device_arrays_are_read_and_written_back():
+    a = lg.array(np.array([1, 2, 3, 4], dtype=np.int32))
+    b = lg.array(np.array([10, 20, 30, 40], dtype=np.uint32))
+    emulate(wrapping, 4, a, b)
+    np.testing.assert_array_equal(a.numpy(), [i32(v * 3 + I32_MAX) for v in (1, 2, 3, 4)])
+    np.testing.assert_array_equal(b.numpy(), [5, 15, 25, 35])
+
+
+def test_errors_in_the_kernel_name_the_invocation():
+    with pytest.raises(IndexError) as info:
+        emulate(negative_index, 4, np.zeros(4, np.float32))
+    assert info.value.__notes__ == ["in kernel.emulate, invocation global_id=(0, 0, 0)"]
