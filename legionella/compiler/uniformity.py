@@ -15,6 +15,7 @@ contents) is left to the user, as in GLSL.
 import ast
 
 from ..lang import intrinsics as lang
+from .ir import BufferRef
 
 ID_SOURCES = (lang.global_id, lang.local_id)
 _LOOPS = (ast.While, ast.For)
@@ -55,9 +56,16 @@ class Uniformity:
             (isinstance(n, ast.Name) and n.id in self.tainted) or self.is_id_call(n) for n in ast.walk(node))
 
     def taint_targets(self, target):
-        for n in ast.walk(target):
-            if isinstance(n, ast.Name):
-                self.tainted.add(n.id)
+        """Taint the locals an assignment target changes: names, and the local vector of ``v.x = ...`` or
+        ``v[0] = ...``; a store into a buffer or shared array changes memory, which is not tracked."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.taint_targets(element)
+        elif isinstance(target, ast.Name):
+            self.tainted.add(target.id)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)) and isinstance(target.value, ast.Name):
+            if not isinstance(getattr(self.fc.scope.get(target.value.id), "obj", None), BufferRef):
+                self.tainted.add(target.value.id)
 
     # ---- regions -------------------------------------------------------------------------------
     def block(self, stmts, cause, loops):
