@@ -12,7 +12,10 @@ language's semantics by construction rather than by imitation:
   check fails here too (buffer indices are checked: an out-of-range index is an ``IndexError`` naming
   the buffer and the invocation, where the device would read garbage).
 
-The user's function is not changed: it is re-created from its code object with other globals.
+The user's function is not changed: it is re-created from its code object with other globals. One
+consequence: values the function computes from Python literals alone (``t = 0.1 * 3``, ``n = 1 << 40``)
+stay Python numbers until they meet a numpy value, where the device types each literal as i32 or f32 at
+once; write ``f32(0.1) * 3`` or ``i32(1) << 20`` where that difference matters.
 
 Invocations of one workgroup run one after another (:func:`_run_workgroup`); :class:`Workgroup` holds
 the state they share (``shared`` memory) so a cooperative scheduler can replace that one function.
