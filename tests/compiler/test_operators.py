@@ -206,3 +206,21 @@ def test_numpy_promotion_to_64_bit_where_the_device_has_it():
         pytest.skip("the device has no 64-bit types")
     b = np.abs(DIVS).astype(np.uint32) * 100000000
     run_both(wide, N, INTS, b, np.zeros(N, np.float64), np.zeros(2 * N, np.int64), rtol=1e-12)
+
+
+@lg.kernel
+def bools(a: Buffer[i32], f: Buffer[f32], out: Buffer[i32, 2]):
+    i = global_id().x
+    if i < len(a):
+        p = a[i] > 0
+        q = f[i] < 0.5
+        out[i, 0] = i32(p & q) + 2 * i32(p | q) + 4 * i32(p ^ q) + 8 * i32(~p)
+        out[i, 1] = i32(bool(a[i])) + 2 * i32(not f[i])
+        out[i, 2] = i32(float(a[i] % 50) * 0.5)
+        out[i, 3] = int(p) + i32(p == q) * 10 + i32(p != (not q)) * 100
+        out[i, 4] = a[i] + p
+
+
+def test_bool_operators_and_python_casts():
+    f = np.where(np.arange(N) % 5 == 0, 0.0, FLOATS).astype(np.float32)
+    run_both(bools, N, INTS, f, np.zeros((N, 5), np.int32))
