@@ -18,6 +18,9 @@ EXAMPLES = {
     "mandelbrot": "pixels equal to the emulator's",
     "heat": "matches numpy",
     "nbody": "matches numpy",
+    "reduction": "(numpy: ",
+    "histogram": "matches numpy",
+    "matmul": "matches numpy",
 }
 
 
