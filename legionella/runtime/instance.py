@@ -41,7 +41,10 @@ class Instance:
                                               ppEnabledLayerNames=layers or None,
                                               enabledExtensionCount=len(extensions),
                                               ppEnabledExtensionNames=extensions or None)
-        self.handle = _vk.call("vkCreateInstance", vk.vkCreateInstance, create_info, None)
+        try:
+            self.handle = _vk.call("vkCreateInstance", vk.vkCreateInstance, create_info, None)
+        except DeviceError as e:  # typically VK_ERROR_INCOMPATIBLE_DRIVER: a loader but no driver
+            raise DeviceError(f"{e}; no Vulkan driver could be used: {_vk.INSTALL_HINT}") from None
         self.messenger = self._create_messenger(vk) if self.validation else None
 
     @staticmethod

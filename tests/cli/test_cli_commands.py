@@ -128,3 +128,16 @@ def test_cache_info_and_clear(tmp_path):
     cleared = run_cli(cache, "cache", "clear")
     assert cleared.returncode == 0 and cleared.stdout.startswith("removed 3 entries")
     assert "compiled kernels: 0" in run_cli(cache, "cache", "info").stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "devices"])
+def test_no_usable_vulkan_driver_says_how_to_install_lavapipe(command, tmp_path):
+    env = dict(environment(tmp_path), VK_DRIVER_FILES=str(tmp_path / "no-such-icd.json"),
+               LEGIONELLA_VALIDATION="0")
+    run = subprocess.run([sys.executable, "-m", "legionella", command, *(["--out", tmp_path] if command == "demo"
+                                                                         else [])],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert "apt-get install mesa-vulkan-drivers" in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    if command == "demo":
+        assert_one_line_error(run, "no Vulkan driver")
