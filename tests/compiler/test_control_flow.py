@@ -159,3 +159,20 @@ def searches(a: Buffer[f32], out: Buffer[i32, 2]):
 def test_calls_in_short_circuits_loops_with_loads_and_returns_inside_loops():
     a = np.sin(np.arange(N, dtype=np.float32) * 0.7).astype(np.float32)
     run_both(searches, N, a, np.zeros((N, 5), np.int32))
+
+
+from legionella.lang import group_id, local_id, num_groups, workgroup_size  # noqa: E402
+
+
+@lg.kernel(workgroup=(4, 2))
+def invocation_ids(out: Buffer[i32, 3]):
+    g = global_id()
+    if g.x < out.shape[1] and g.y < out.shape[0]:
+        out[g.y, g.x, 0] = local_id().x + 10 * local_id().y
+        out[g.y, g.x, 1] = group_id().x + 10 * group_id().y
+        out[g.y, g.x, 2] = num_groups().x + 10 * num_groups().y + 100 * num_groups().z
+        out[g.y, g.x, 3] = workgroup_size().x + 10 * workgroup_size().y + 100 * workgroup_size().z
+
+
+def test_invocation_ids():
+    run_both(invocation_ids, (10, 5), np.zeros((5, 10, 4), np.int32))
