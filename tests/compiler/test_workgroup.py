@@ -18,7 +18,7 @@ import legionella as lg
 from legionella.compiler import Target, compile_kernel
 from legionella.lang import (Buffer, atomic_add, atomic_and, atomic_compare_exchange, atomic_exchange, atomic_max,
                              atomic_min, atomic_or, atomic_xor, barrier, f32, global_id, group_id, i32, i64,
-                             local_id, shared, subgroup_add, subgroup_ballot, subgroup_broadcast, subgroup_max,
+                             ivec2, local_id, shared, subgroup_add, subgroup_ballot, subgroup_broadcast, subgroup_max,
                              subgroup_min, subgroup_size, u32, u64, uvec4)
 from differential import run_both
 
@@ -277,6 +277,27 @@ def test_atomics_on_shared_arrays():
     assert list(out) == [v[:64].min(), v[:64].max(), v[64:].min(), v[64:].max()]
 
 
+@lg.kernel(workgroup=(WG,))
+def histogram_2d(xy: Buffer[i32, 2], counts: Buffer[u32, 2]):
+    i = global_id().x
+    if i < xy.shape[0]:
+        atomic_add(counts, (xy[i, 1], xy[i, 0]), 1)
+
+
+def test_atomics_on_n_d_buffers_take_a_tuple_index():
+    xy = RNG.integers(0, 4, (100, 2)).astype(np.int32)
+    counts = run_both(histogram_2d, len(xy), xy, np.zeros((4, 4), np.uint32))[1]
+    expected = np.zeros((4, 4), np.uint32)
+    np.add.at(expected, (xy[:, 1], xy[:, 0]), 1)
+    assert np.array_equal(counts, expected)
+
+
+def test_only_kernels_with_barriers_or_subgroup_operations_run_cooperatively():
+    from legionella.compiler.cooperative import needs_cooperation
+    assert needs_cooperation(block_reduce) and needs_cooperation(subgroup_ops)
+    assert not needs_cooperation(histogram_2d) and not needs_cooperation(atomics_contended)
+
+
 # ---- subgroups -----------------------------------------------------------------------------------
 @lg.kernel(workgroup=(WG,))
 def subgroup_ops(v: Buffer[i32], f: Buffer[f32], out: Buffer[i32, 2], ballots: Buffer[uvec4]):
@@ -293,18 +314,21 @@ def subgroup_ops(v: Buffer[i32], f: Buffer[f32], out: Buffer[i32, 2], ballots: B
     out[i, 6] = i32(subgroup_add(f[i]))
     out[i, 7] = i32(subgroup_max(u32(x + 100000)))
     ballots[i] = subgroup_ballot(x % 3 == 0)
+    pair = subgroup_broadcast(ivec2(x, -x), 1)
+    out[i, 8] = pair.x + 2 * pair.y
 
 
 def test_subgroup_operations():
     n = 2 * WG
     v = RNG.integers(-1000, 1000, n).astype(np.int32)
     f = RNG.integers(-100, 100, n).astype(np.float32)
-    _, _, out, ballots = run_both(subgroup_ops, n, v, f, np.zeros((n, 8), np.int32), np.zeros((n, 4), np.uint32))
+    _, _, out, ballots = run_both(subgroup_ops, n, v, f, np.zeros((n, 9), np.int32), np.zeros((n, 4), np.uint32))
     size = lg.device().target.subgroup_size
     assert np.all(out[:, 5] == size)
     groups = v.reshape(-1, size)
     assert np.array_equal(out[:, 0], np.repeat(groups.sum(axis=1), size))
     assert np.array_equal(out[:, 3], np.repeat(groups[:, 3], size))
+    assert np.array_equal(out[:, 8], np.repeat(-groups[:, 1], size))
     assert np.array_equal(out[:, 4], np.roll(groups, -1, axis=1).ravel())
     mask = (groups % 3 == 0) << np.arange(size)
     assert np.array_equal(ballots[:, 0], np.repeat(mask.sum(axis=1), size))
