@@ -312,6 +312,10 @@ class FunctionCompiler:
         value = self.visit(value_node)
         if isinstance(value, Shape):
             items = [Expr("shape", i32, attr=(value.buffer, k), loc=loc) for k in range(value.buffer.type.ndim)]
+        elif isinstance(value, Static) and isinstance(value.obj, tuple):  # a module-level tuple of constants
+            items = [self.from_python(v, value_node) for v in value.obj]
+            if not all(isinstance(i, Expr) for i in items):
+                raise self.error(value_node, "only tuples of numbers can be unpacked")
         elif isinstance(value, Expr) and isinstance(value.type, (TupleType, VectorType)):
             tmp = Var("tuple", value.type)
             out.append(Assign(loc, tmp, value))
@@ -576,8 +580,11 @@ class FunctionCompiler:
                 raise self.error(node.slice, f"a {base.type.name} index must be a literal in 0..{n - 1}")
             t = base.type.scalar if isinstance(base.type, VectorType) else base.type.elements[k.attr]
             return Expr("extract", t, (base,), attr=k.attr % n, loc=loc)
-        if isinstance(base, Static) and isinstance(base.obj, tuple):
-            raise self.error(node, "indexing Python tuples is not supported; unpack them")
+        if isinstance(base, Static) and isinstance(base.obj, tuple):  # a module-level tuple of constants
+            k = self.value(node.slice)
+            if not V.is_literal(k) or not isinstance(k.attr, int) or not -len(base.obj) <= k.attr < len(base.obj):
+                raise self.error(node.slice, f"a tuple constant is indexed with a literal in 0..{len(base.obj) - 1}")
+            return self.from_python(base.obj[k.attr], node)
         raise self.error(node, "only buffers, shapes and vectors can be indexed")
 
     def element(self, buffer, node):

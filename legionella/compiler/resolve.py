@@ -169,7 +169,8 @@ def closure(kernel):
             if fn is not None and fn not in seen:
                 seen.add(fn)
                 sources.append(function_source(fn))
-            elif constant_value(obj) is not None:
+            elif constant_value(obj) is not None or (isinstance(obj, tuple) and all(
+                    constant_value(v) is not None for v in obj)):
                 constants.add((f"{src.fn.__module__}:{name}", repr(obj)))
             elif isinstance(obj, BindingDecl):  # its set, binding and type are compiled in
                 constants.add((f"{src.fn.__module__}:{name}", f"binding({obj.set}, {obj.binding}, {obj.type.name})"))

@@ -104,3 +104,19 @@ def same_code_other_module(a: Buffer[i32], out: Buffer[i32, 2]):
 def test_equal_helper_code_in_two_modules_reads_each_modules_constants():
     _, out = run_both(same_code_other_module, N, np.arange(N, dtype=np.int32), np.zeros((N, 2), np.int32))
     assert (out[:, 0] == np.arange(N) * 2).all() and (out[:, 1] == np.arange(N) * 5).all()
+
+
+WEIGHTS = (0.25, 0.5, 0.25)
+SHAPE = (3, 4)
+
+
+@lg.kernel
+def tuple_constants(a: Buffer[f32], out: Buffer[f32]):
+    i = global_id().x
+    rows, cols = SHAPE
+    if i < len(a) and i < rows * cols:
+        out[i] = WEIGHTS[0] * a[i] + WEIGHTS[1] * a[(i + 1) % len(a)] + WEIGHTS[-1] + f32(cols)
+
+
+def test_module_tuples_of_constants_index_and_unpack():
+    run_both(tuple_constants, N, np.arange(N, dtype=np.float32), np.zeros(N, np.float32))
