@@ -768,6 +768,10 @@ class FunctionCompiler:
         finally:
             self.ctx.active.pop()
         function.return_type = compiler.unify_returns()
+        declared = as_lang_type(getattr(fn, "__annotations__", {}).get("return"))
+        if declared is not None and function.return_type is not None and declared != function.return_type:
+            raise compiler.error(src.tree, f"helper '{fn.__name__}' is annotated to return {declared.name} but "
+                                           f"returns {function.return_type.name}; convert the returned value")
         self.ctx.helpers.append(function)
         return function
 

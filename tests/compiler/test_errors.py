@@ -251,6 +251,12 @@ CASES = [
               s17: f32, s18: f32, s19: f32, s20: f32, s21: f32, s22: f32, s23: f32, s24: f32):
             a[0] = s0
         """, "bytes of push constants, but the device allows 128", 1, 1),
+    ("return-annotation", """
+        def h(x) -> i32:
+            return x * 0.5
+        def k(a: Buffer[f32], out: Buffer[f32]):
+            out[0] = h(a[0])
+        """, "is annotated to return i32 but returns f32", 1, 1),
     ("comparing-vectors", """
         def k(a: Buffer[vec4]):
             if a[0] < a[1]:
