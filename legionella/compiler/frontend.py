@@ -734,7 +734,7 @@ class FunctionCompiler:
                     raise self.error(node, f"argument '{name}' of '{fn.__name__}': "
                                            + self.static_message(value, "passed to a helper"))
             if name in annotations and isinstance(value, Expr):
-                t = as_lang_type(annotations[name])
+                t = annotation_type(annotations[name])
                 if t is not None and not isinstance(t, BufferType):
                     if not (V.is_literal(value) or value.type == t):
                         raise self.error(node, f"argument '{name}' of '{fn.__name__}' is annotated {t.name} "
@@ -768,7 +768,7 @@ class FunctionCompiler:
         finally:
             self.ctx.active.pop()
         function.return_type = compiler.unify_returns()
-        declared = as_lang_type(getattr(fn, "__annotations__", {}).get("return"))
+        declared = annotation_type(getattr(fn, "__annotations__", {}).get("return"))
         if declared is not None and function.return_type is not None and declared != function.return_type:
             raise compiler.error(src.tree, f"helper '{fn.__name__}' is annotated to return {declared.name} but "
                                            f"returns {function.return_type.name}; convert the returned value")
@@ -793,6 +793,15 @@ class FunctionCompiler:
             raise self.error(self.src.tree, f"helper '{self.src.name}' can reach its end without returning a "
                                             "value; add a return at the end")
         return t
+
+
+def annotation_type(annotation):
+    """The lang type a helper's annotation names, or None (unknown objects and strings are ignored, as
+    Python ignores them)."""
+    try:
+        return as_lang_type(annotation)
+    except TypeError:  # a dataclass whose fields are not lang types
+        return None
 
 
 def ends_with_return(stmts):
