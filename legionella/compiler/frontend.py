@@ -169,7 +169,7 @@ class FunctionCompiler:
     def stmt_annassign(self, node, out):
         if not isinstance(node.target, ast.Name) or node.value is None:
             raise self.error(node, "annotated assignments need a plain name and a value: x: f32 = 0.0")
-        t = as_lang_type(self.static(node.annotation))
+        t = annotation_type(self.static(node.annotation))
         if t is None or isinstance(t, BufferType):
             raise self.error(node.annotation, "the annotation of a local must be a scalar or vector type")
         name = node.target.id
