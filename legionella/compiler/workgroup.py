@@ -191,7 +191,7 @@ def _atomic_operand(fc, node, value, element, name):
     is_float = isinstance(value.attr, float) if V.is_literal(value) else value.type.kind == "f"
     if is_float and element.kind != "f":
         raise fc.error(node, f"{name}() on {element.name} needs an integer value; convert with {element.name}(...)")
-    if not V.is_literal(value) and value.type.kind == "b":
+    if (isinstance(value.attr, bool) if V.is_literal(value) else value.type.kind == "b"):
         raise fc.error(node, f"{name}() needs a number, not a bool; convert with {element.name}(...)")
     return fc.checked(node, V.coerce, value, element)
 

@@ -487,6 +487,10 @@ BAD = [
             x = 3
             atomic_add(x, 0, 1)
         """, FULL, ["must be a buffer or a shared array"], 3, 16),
+    ("atomic-bool-value", """
+        def k(a: Buffer[i32]):
+            atomic_or(a, 0, True)
+        """, FULL, ["needs a number, not a bool"], 2, 21),
     ("atomic-arity", """
         def k(a: Buffer[i32]):
             atomic_compare_exchange(a, 0, 1)
