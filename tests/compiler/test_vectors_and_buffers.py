@@ -3,6 +3,7 @@ n-D buffers with shape and len, Buffer[vec4] and struct elements."""
 import dataclasses
 
 import numpy as np
+import pytest
 
 import legionella as lg
 from legionella.lang import (Buffer, cross, dot, f32, global_id, i32, ivec2, length, mix, normalize, u32,
@@ -148,3 +149,20 @@ def test_nested_structs_2d_vector_buffers_and_int_vectors():
     grid = np.random.default_rng(0).standard_normal((4, 5, 4)).astype(np.float32)
     iv = np.arange(16, dtype=np.int32).reshape(8, 2)
     run_both(nested_structs_and_vector_grids, 8, s, grid, iv)
+
+
+from legionella.lang import f16  # noqa: E402
+
+
+@lg.kernel
+def half_precision(a: Buffer[f16], out: Buffer[f32]):
+    i = global_id().x
+    if i < len(a):
+        out[i] = f32(a[i] * f16(2.0))
+        a[i] = a[i] + f16(1.0)
+
+
+def test_f16_buffers_where_the_device_has_them():
+    if not lg.device().target.float16:
+        pytest.skip("the device has no f16")
+    run_both(half_precision, 8, np.arange(8, dtype=np.float16), np.zeros(8, np.float32))
