@@ -9,15 +9,15 @@ Helpers are compiled once per distinct combination of argument types (literal ar
 bound at compile time), so an unannotated helper is specialised per call site.
 """
 import ast
-import inspect
 
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
-from ..lang.types import BufferType, ScalarType, StructType, VectorType, as_lang_type, boolean, i32
-from . import calls, values as V, workgroup
-from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, Function, If, Loop, Return, Store, Var,
+from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32
+from . import calls, helpers, values as V, workgroup
+from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
-from .resolve import constant_value, function_source, resolve_attribute
+from .helpers import annotation_type
+from .resolve import constant_value, resolve_attribute
 from .typerules import TupleType, TypeRuleError, can_assign, require_target
 
 UNSUPPORTED = {
@@ -697,134 +697,7 @@ class FunctionCompiler:
     # ---- helpers --------------------------------------------------------------------------------
     def call_helper(self, fn, node, args):
         """Compile (or reuse) the specialisation of helper ``fn`` for these arguments; return the call."""
-        src = function_source(fn)
-        if fn in self.ctx.active:
-            raise self.error(node, f"recursion is not supported: '{fn.__name__}' calls itself (directly or "
-                                   "through other helpers); rewrite it as a loop")
-        bound = self.bind_arguments(fn, src, node, args)
-        key = (fn, tuple(arg_key(v) for _, v in bound))
-        spec = self.ctx.specialisations.get(key)
-        if spec is None:
-            spec = self.specialise(fn, src, node, bound)
-            self.ctx.specialisations[key] = spec
-        if spec not in self.function.calls:
-            self.function.calls.append(spec)
-        runtime_args = [v for _, v in bound if isinstance(v, Expr) and not V.is_literal(v)]
-        if spec.return_type is None:
-            return Expr("call", None, runtime_args, attr=spec, loc=self.loc(node))
-        return Expr("call", spec.return_type, runtime_args, attr=spec, loc=self.loc(node))
-
-    def bind_arguments(self, fn, src, node, args):
-        """Bind call arguments to the helper's parameters (defaults applied, annotations checked)."""
-        try:
-            sig = inspect.signature(fn)
-            bound = sig.bind(*args[0], **args[1])
-        except TypeError as e:
-            raise self.error(node, f"wrong arguments for helper '{fn.__name__}': {e}") from None
-        bound.apply_defaults()
-        annotations = getattr(fn, "__annotations__", {})
-        result = []
-        for name, value in bound.arguments.items():
-            if not isinstance(value, Expr):
-                if isinstance(value, (bool, int, float)):  # a default value
-                    value = V.literal(value, self.loc(node))
-                elif isinstance(value, Static) and isinstance(value.obj, BufferRef):
-                    value = value.obj
-                else:
-                    raise self.error(node, f"argument '{name}' of '{fn.__name__}': "
-                                           + self.static_message(value, "passed to a helper"))
-            if name in annotations and isinstance(value, Expr):
-                t = annotation_type(annotations[name])
-                if t is not None and not isinstance(t, BufferType):
-                    if not (V.is_literal(value) or value.type == t):
-                        raise self.error(node, f"argument '{name}' of '{fn.__name__}' is annotated {t.name} "
-                                               f"but got a {value.type.name}; convert it with {t.name}(...)")
-                    value = self.checked(node, V.coerce, value, t)
-            result.append((name, value))
-        return result
-
-    def specialise(self, fn, src, node, bound):
-        """Compile one specialisation of a helper for the bound argument types."""
-        caller = f"{'kernel' if self.function.is_kernel else 'helper'} '{self.function.name.split('.')[0]}'"
-        link = f"helper '{fn.__name__}' called from {caller} at {self.loc(node).filename}:{self.loc(node).line}"
-        count = self.ctx.names.get(fn.__name__, 0)
-        self.ctx.names[fn.__name__] = count + 1
-        name = fn.__name__ if count == 0 else f"{fn.__name__}.{count}"
-        scope, params = {}, []
-        for pname, value in bound:
-            if isinstance(value, Expr) and not V.is_literal(value):
-                var = Var(pname, value.type)
-                scope[pname] = var
-                params.append(var)
-            elif isinstance(value, BufferRef):
-                scope[pname] = Static(value)
-            else:
-                scope[pname] = value
-        function = Function(name, params, None, [], src.loc(src.tree))
-        compiler = FunctionCompiler(self.ctx, src, function, scope, [link, *self.chain])
-        self.ctx.active.append(fn)
-        try:
-            function.body = compiler.block(src.tree.body)
-        finally:
-            self.ctx.active.pop()
-        function.return_type = compiler.unify_returns()
-        declared = annotation_type(getattr(fn, "__annotations__", {}).get("return"))
-        if declared is not None and function.return_type is not None and declared != function.return_type:
-            raise compiler.error(src.tree, f"helper '{fn.__name__}' is annotated to return {declared.name} but "
-                                           f"returns {function.return_type.name}; convert the returned value")
-        self.ctx.helpers.append(function)
-        return function
-
-    def unify_returns(self):
-        """The helper's return type from its return statements; literals adapt to the typed ones."""
-        valued = [(s, n) for s, n in self.returns if s.value is not None]
-        if not valued:
-            return None
-        if len(valued) != len(self.returns):
-            raise self.error(self.returns[0][1], "a helper must return a value on every return or on none")
-        typed = [s.value.type for s, _ in valued if not V.is_literal(s.value)]
-        t = typed[0] if typed else V.default_typed(valued[0][0].value).type
-        for stmt, node in valued:
-            if not V.is_literal(stmt.value) and stmt.value.type != t:
-                raise self.error(node, f"this returns a {stmt.value.type.name}, but an earlier return gives "
-                                       f"a {t.name}; convert it with {getattr(t, 'name', t)}(...)")
-            stmt.value = self.checked(node, V.coerce, stmt.value, t) if V.is_literal(stmt.value) else stmt.value
-        if not ends_with_return(self.function.body):
-            raise self.error(self.src.tree, f"helper '{self.src.name}' can reach its end without returning a "
-                                            "value; add a return at the end")
-        return t
-
-
-def annotation_type(annotation):
-    """The lang type a helper's annotation names, or None (unknown objects and strings are ignored, as
-    Python ignores them)."""
-    try:
-        return as_lang_type(annotation)
-    except TypeError:  # a dataclass whose fields are not lang types
-        return None
-
-
-def ends_with_return(stmts):
-    """Whether every path through ``stmts`` ends in a return (conservatively)."""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, Return):
-        return True
-    if isinstance(last, If):
-        return ends_with_return(last.body) and ends_with_return(last.orelse)
-    if isinstance(last, Loop) and last.cond.op == "literal" and last.cond.attr is True:
-        return not any(isinstance(s, Break) for s in last.body)
-    return False
-
-
-def arg_key(value):
-    """What makes two calls of a helper share one specialisation."""
-    if isinstance(value, BufferRef):
-        return ("buffer", id(value))
-    if V.is_literal(value):
-        return ("literal", type(value.attr).__name__, value.attr)
-    return ("value", value.type)
+        return helpers.call(self, fn, node, args)
 
 
 def describe(obj):

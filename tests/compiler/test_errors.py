@@ -358,3 +358,19 @@ def test_call_chain_names_helper_and_kernel(tmp_path):
     assert chain[1].endswith(f":{6 + HEADER_LINES}")
     assert chain[2] == "kernel 'k'"
     assert "in helper 'inner' called from helper 'outer'" in str(info.value)
+
+
+def test_while_true_with_a_nested_break_needs_a_final_return(tmp_path):
+    snippet = """
+        def h(x):
+            while True:
+                if x > 3:
+                    break
+                x += 1
+                if x == 100:
+                    return x
+        def k(a: Buffer[i32]):
+            a[0] = h(a[1])
+        """
+    with pytest.raises(lg.CompileError, match="can reach its end without returning a value"):
+        compile_snippet(snippet, tmp_path)
