@@ -119,7 +119,7 @@ print(hashlib.sha256(b''.join(compile_kernel(k, Target()).spirv for k in kernels
 
 
 def test_output_is_deterministic_across_processes():
-    """Same source, same bytes: two fresh interpreters with different hash seeds agree with this one."""
+    """Same source, same bytes: two fresh interpreters with different hash seeds produce the same SPIR-V."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     digests = {subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT], cwd=root, capture_output=True,
                               text=True, check=True, env=dict(os.environ, PYTHONHASHSEED=seed)).stdout.strip()
