@@ -17,6 +17,7 @@ Differences from a device, by design: shared memory starts zero-filled (undefine
 barrier some invocations skip by returning early is released by the rest (undefined on a device);
 float reductions (``subgroup_add``, float ``atomic_add``) sum in lane/program order, a device in its own.
 """
+import _thread
 import ast
 import functools
 import threading
@@ -72,30 +73,27 @@ class CooperativeWorkgroup(Workgroup):
     def __init__(self, group_id, num_groups, size):
         super().__init__(group_id, num_groups, size)
         self.subgroup_size = emulated_subgroup_size()
-        self._tls = threading.local()  # which invocation index the calling thread runs
-
-    # ---- running ---------------------------------------------------------------------------------
-    def run(self, function, args):
-        """Run every invocation to completion; re-raise the first invocation's error."""
-        invocations = self.invocations()
-        n = len(invocations)
-        self._state = ["ready"] * n
-        self._posted = [None] * n
+        self._tls = threading.local()  # which invocation (local index) the calling thread runs
+        n = size[0] * size[1] * size[2]
+        self._state = ["ready"] * n  # per invocation: ready, barrier, subgroup or done
+        self._posted = [None] * n  # (op, value, lane) of an invocation waiting at a subgroup operation
         self._results = [None] * n
         self._error = None
         self._aborted = False
         self._finished = threading.Event()
-        self._gates = [threading.Lock() for _ in range(n)]
+        self._gates = [threading.Lock() for _ in range(n)]  # held while the invocation may not run
         for gate in self._gates:
             gate.acquire()
-        threads = [threading.Thread(target=self._invocation, args=(k, invocation, function, args), daemon=True)
-                   for k, invocation in enumerate(invocations)]
-        for thread in threads:
-            thread.start()
+
+    # ---- running ---------------------------------------------------------------------------------
+    def run(self, function, args):
+        """Run every invocation to completion; re-raise the first invocation's error."""
+        for k, invocation in enumerate(self.invocations()):
+            # Bare threads: threading.Thread.start() waits for each thread to come up, which doubled the
+            # cost of a workgroup. Every thread ends right after its invocation finished or was aborted.
+            _thread.start_new_thread(self._invocation, (k, invocation, function, args))
         self._gates[0].release()
         self._finished.wait()
-        for thread in threads:
-            thread.join()
         if self._error is not None:
             raise self._error
 
@@ -109,7 +107,7 @@ class CooperativeWorkgroup(Workgroup):
                 function(*args)
         except _Aborted:
             return
-        except Exception as e:
+        except BaseException as e:  # anything, even SystemExit: a thread that died silently would hang the rest
             e.add_note(f"in kernel.emulate, invocation global_id={invocation.global_id}")
             self._abort(e)
             return
