@@ -447,6 +447,9 @@ class FunctionCompiler:
 
     def finish(self, node, e):
         """Check a value that is about to be used: whole structs cannot be, and 64-bit needs the target."""
+        if e.type is None:
+            raise self.error(node, "this call returns no value (a helper without a return value, or barrier()); "
+                                   "call it on its own line")
         if e.op == "load" and isinstance(e.type, StructType):
             raise self.error(node, f"a whole {e.type.name} element cannot be copied; read its fields "
                                    f"(a[i].field)")

@@ -461,6 +461,10 @@ BAD = [
             for t in range(local_id().x):
                 barrier()
         """, FULL, ["depends on the invocation id"], 3, 9),
+    ("barrier-as-a-value", """
+        def k(a: Buffer[f32]):
+            x = barrier()
+        """, FULL, ["returns no value"], 2, 9),
     ("float-atomic-add-unsupported", """
         def k(a: Buffer[f32]):
             atomic_add(a, 0, 1.0)
