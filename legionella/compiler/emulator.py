@@ -18,7 +18,8 @@ stay Python numbers until they meet a numpy value, where the device types each l
 once; write ``f32(0.1) * 3`` or ``i32(1) << 20`` where that difference matters.
 
 Invocations of one workgroup run one after another (:func:`_run_workgroup`); :class:`Workgroup` holds
-the state they share (``shared`` memory) so a cooperative scheduler can replace that one function.
+the state they share (``shared`` memory). Kernels that use ``barrier()`` or subgroup operations run each
+workgroup cooperatively instead (:mod:`.cooperative`).
 
 >>> import numpy as np, legionella as lg
 >>> @lg.kernel(workgroup=(4,))
