@@ -344,6 +344,15 @@ def test_lowering_uses_workgroup_variables_barriers_and_scoped_atomics():
     assert compile_kernel(tiled_matmul, target).shared_memory == 2 * T * T * 4
 
 
+def test_modules_for_a_spirv_1_3_device_are_valid():
+    """Vulkan 1.1 devices take SPIR-V 1.3: extensions (float atomics) and constant broadcast lanes then
+    matter; the conftest runs spirv-val on every module compiled here."""
+    target = Target(spirv_version=(1, 3), float32_atomic_add=True, float32_atomic_add_shared=True, int64=True,
+                    int64_atomics=True, subgroup_operations=frozenset({"basic", "arithmetic", "ballot", "shuffle"}))
+    for kernel in (subgroup_ops, atomics_64, float_block_sum, tiled_matmul, atomics_old_values, shared_atomics):
+        assert compile_kernel(kernel, target).spirv[:4] == b"\x03\x02\x23\x07"
+
+
 # ---- the emulator's cooperative scheduling -------------------------------------------------------
 @lg.kernel(workgroup=(8,))
 def mismatched(out: Buffer[i32]):
