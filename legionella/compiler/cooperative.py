@@ -206,8 +206,9 @@ def _reduce(op, values, lane):
 def _broadcast(values, lane):
     lane = int(lane)
     if lane not in values:
-        raise RuntimeError(f"kernel.emulate: subgroup_broadcast() reads lane {lane}, which is not active "
-                           f"(active lanes: {', '.join(map(str, sorted(values)))}); on a device the result is undefined")
+        active = ", ".join(map(str, sorted(values)))
+        raise RuntimeError(f"kernel.emulate: subgroup_broadcast() reads lane {lane}, which is not active (active "
+                           f"lanes: {active}); on a device the result is undefined")
     value = values[lane]
     return Vector(value.type, value.data) if isinstance(value, Vector) else value
 

@@ -11,6 +11,8 @@
 Each function takes the :class:`~.lower.FunctionLowering` and the IR expression; :data:`LOWERINGS`
 maps IR ops to them for the lowering's dispatch table.
 """
+import math
+
 from ..lang.types import i32, u32
 from ..spirv import Op, enums
 from .workgroup import SharedRef
@@ -46,10 +48,7 @@ def shared_variable(ml, ref):
     """The Workgroup variable of a shared array (created on first use)."""
     var = ml.shared_vars.get(ref)
     if var is None:
-        count = 1
-        for n in ref.type.shape:
-            count *= n
-        array = ml.m.type_array(ml.type(ref.type.element), count)
+        array = ml.m.type_array(ml.type(ref.type.element), math.prod(ref.type.shape))
         var = ml.m.variable(ml.m.type_pointer(SC.Workgroup, array), SC.Workgroup)
         ml.m.name(var, ref.name)
         ml.shared_vars[ref] = var
