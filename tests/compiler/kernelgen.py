@@ -1,11 +1,15 @@
 """Random well-typed kernels, free of undefined behaviour by construction, for differential fuzzing.
 
-:func:`generate` writes the source of a module holding helper functions and one kernel, ``kern``, with
-a fixed signature (:data:`SIGNATURE`): three input buffers, three output buffers and three scalars of
-``i32``, ``u32`` and ``f32``. Each invocation reads its inputs, runs random statements (assignments,
-augmented assignments, ``if/elif/else``, ``while`` and ``for ... in range`` loops with ``break`` and
-``continue``, stores, calls of helpers that may return tuples) and stores its results in
-``out[gid * SLOTS + k]``.
+:func:`generate` writes the source of a module holding module constants, helper functions (annotated
+or not, returning one value or a tuple) and one kernel, ``kern``, with a fixed signature
+(:data:`SIGNATURE`): an input buffer, an output buffer and a scalar of each of ``i32``, ``u32`` and
+``f32``, plus a 2-D ``i32`` input. ``WORKGROUP`` in the module is the kernel's ``workgroup=`` (None for
+the compiler's choice). Each invocation runs random statements (assignments to new, bool, existing and
+loop variables, augmented assignments, ``if/elif/else``, ``while`` and ``for ... in range`` loops with
+either step sign, ``break``, ``continue``, early ``return``, stores and read-modify-write stores, helper
+calls and tuple unpacking) over expressions with every Python operator, chained comparisons, ``and``,
+``or``, ``not``, conditional expressions, ``select``, ``clamp``, ``min``, ``max``, ``abs``, casts and
+mixed-type arithmetic (i64 and f64 by numpy's rules), and stores its results in ``out[gid * SLOTS + k]``.
 
 Every choice goes through a ``choices`` object with one method, ``integer(lo, hi)``, so the same
 generator runs on :class:`RandomChoices` (quick looks) and on hypothesis data (shrinkable: option 0 is
@@ -21,7 +25,9 @@ Undefined behaviour is excluded where it is made, never by filtering afterwards:
 * shift amounts are ``e & 31`` or literals in 0..31;
 * a float becomes an integer only through the ``f2i``/``f2u`` helpers, which map NaN to 0 and clamp;
 * every loop has a static trip bound and the product of the bounds of enclosing loops (helper calls
-  included) stays under :attr:`Limits.iterations`, far below lavapipe's ~65,535 cut-off;
+  included) stays under :attr:`Limits.iterations`, so an invocation runs at most
+  ``block_statements ** nesting * iterations`` iterations (3,072 with the defaults), far below
+  lavapipe's ~65,535 cut-off and the 30,000 we allow ourselves;
 * buffer indices are ``gid`` or ``e & (N - 1)`` with ``N`` the buffer length;
 * bare literals appear only as the right operand of an operator whose left operand is typed, so they
   adapt (NEP 50) the same way on the device and in the emulator; elsewhere they are wrapped, ``i32(5)``;
@@ -41,7 +47,7 @@ SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + ["xm: Buffer
                       + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES] + [f"{SCALAR[t]}: {t}" for t in TYPES])
 CONSTANTS = {"i32": "K_I", "u32": "K_U", "f32": "K_F"}  # module-level constants, folded by the compiler
 
-PRELUDE = f'''\
+PRELUDE = '''\
 from legionella.lang import (Buffer, clamp, f32, global_id, group_id, i32, local_id, num_groups, select, u32,
                              workgroup_size)
 
