@@ -25,9 +25,8 @@ Undefined behaviour is excluded where it is made, never by filtering afterwards:
 * shift amounts are ``e & 31`` or literals in 0..31;
 * a float becomes an integer only through the ``f2i``/``f2u`` helpers, which map NaN to 0 and clamp;
 * every loop has a static trip bound and the product of the bounds of enclosing loops (helper calls
-  included) stays under :attr:`Limits.iterations`, so an invocation runs at most
-  ``block_statements ** nesting * iterations`` iterations (3,072 with the defaults), far below
-  lavapipe's ~65,535 cut-off and the 30,000 we allow ourselves;
+  included) stays under :attr:`Limits.iterations`; with the default limits an invocation runs a few
+  thousand iterations at most (sibling loops and calls add up), far below lavapipe's ~65,535 cut-off;
 * buffer indices are ``gid`` or ``e & (N - 1)`` with ``N`` the buffer length;
 * bare literals appear only as the right operand of an operator whose left operand is typed, so they
   adapt (NEP 50) the same way on the device and in the emulator; elsewhere they are wrapped, ``i32(5)``;
