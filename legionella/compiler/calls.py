@@ -64,7 +64,9 @@ def call(fc, obj, node):
         kwargs = {k.arg: fc.argument(k.value) for k in node.keywords}
         if any(k.arg is None for k in node.keywords):
             raise fc.error(node, "**kwargs are not supported in kernels")
-        return fc.call_helper(fn, node, (args, kwargs))
+        result = fc.call_helper(fn, node, (args, kwargs))
+        workgroup.check_helper_barriers(fc, node, result.attr)
+        return result
     if isinstance(obj, type) and hasattr(obj, "__dataclass_fields__"):
         raise fc.error(node, f"struct values ({obj.__name__}(...)) are not supported; assign the fields of a "
                              "buffer element one by one")

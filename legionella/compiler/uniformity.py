@@ -8,14 +8,14 @@ shared memory. A barrier is *divergent* when it stands under an ``if``/``while``
 "Depends on the invocation id" is a taint analysis over one function's AST, run to a fixed point:
 ``global_id()`` and ``local_id()`` are tainted, and so is every name assigned from a tainted
 expression or assigned anywhere inside a divergent region (it then differs between invocations).
-``group_id()``, ``num_groups()``, parameters and shapes are the same across a workgroup. What the
-analysis cannot see (a barrier in a helper called under a divergent condition; ids hidden in buffer
-contents) is left to the user, as in GLSL.
+``group_id()``, ``num_groups()``, parameters and shapes are the same across a workgroup. A call of a
+helper that reaches a barrier is checked like a barrier. What the analysis cannot see (ids passed to a
+helper as arguments, ids hidden in buffer contents) is left to the user, as in GLSL.
 """
 import ast
 
 from ..lang import intrinsics as lang
-from .ir import BufferRef
+from .ir import BufferRef, Expr
 
 ID_SOURCES = (lang.global_id, lang.local_id)
 _LOOPS = (ast.While, ast.For)
@@ -130,8 +130,9 @@ def _describe(fc, cause):
     return f"{what}, at line {loc.line}: {text}"
 
 
-def check_barrier(fc, call):
-    """Raise a located CompileError when the barrier() call ``call`` is divergent (see the module doc)."""
+def check_barrier(fc, call, what="barrier()"):
+    """Raise a located CompileError when the barrier() call ``call`` (or a call of a helper that reaches a
+    barrier, described by ``what``) is divergent (see the module doc)."""
     analyses = fc.ctx.uniformity
     key = id(fc.src.tree)
     if key not in analyses:
@@ -139,6 +140,28 @@ def check_barrier(fc, call):
     stmt = _statement_of(fc.src.tree, call)
     cause = analyses[key].cause(stmt) if stmt is not None else None
     if cause is not None:
-        raise fc.error(call, f"barrier() is reached by only some invocations of the workgroup, because of "
+        raise fc.error(call, f"{what} is reached by only some invocations of the workgroup, because of "
                              f"{_describe(fc, cause)}. Every invocation must reach the same barrier() (otherwise "
                              "the device hangs or corrupts shared memory); move it out of the condition")
+
+
+def reaches_barrier(function, seen=None):
+    """Whether an IR function, or a helper it calls, executes a barrier()."""
+    seen = set() if seen is None else seen
+    if function in seen:
+        return False
+    seen.add(function)
+
+    def in_expr(e):
+        return e.op == "barrier" or (e.op == "call" and reaches_barrier(e.attr, seen)) or any(map(in_expr, e.args))
+
+    def in_statements(stmts):
+        for s in stmts:
+            exprs = [getattr(s, field, None) for field in ("value", "index", "cond")]
+            if any(in_expr(e) for e in exprs if isinstance(e, Expr)):
+                return True
+            if any(in_statements(getattr(s, child, ())) for child in ("body", "orelse", "step")):
+                return True
+        return False
+
+    return in_statements(function.body)

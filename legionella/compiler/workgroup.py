@@ -133,6 +133,13 @@ def barrier(fc, obj, node):
     return Expr("barrier", None, loc=fc.loc(node))
 
 
+def check_helper_barriers(fc, node, function):
+    """A call of helper ``function`` that reaches a barrier() must not be under an id-dependent condition."""
+    from .uniformity import check_barrier, reaches_barrier
+    if reaches_barrier(function):
+        check_barrier(fc, node, f"helper '{function.name}', which calls barrier(),")
+
+
 # ---- atomics -----------------------------------------------------------------------------------
 ATOMICS = {lang.atomic_add: "add", lang.atomic_min: "min", lang.atomic_max: "max", lang.atomic_and: "and",
            lang.atomic_or: "or", lang.atomic_xor: "xor", lang.atomic_exchange: "exchange",

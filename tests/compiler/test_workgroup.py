@@ -474,6 +474,14 @@ BAD = [
         def k(a: Buffer[f32]):
             x = barrier()
         """, FULL, ["returns no value"], 2, 9),
+    ("helper-with-barrier-under-local-id", """
+        def sync(x):
+            barrier()
+            return x
+        def k(a: Buffer[f32]):
+            if local_id().x == 0:
+                a[0] = sync(a[0])
+        """, FULL, ["helper 'sync', which calls barrier(), is reached by only some invocations"], 6, 16),
     ("float-atomic-add-unsupported", """
         def k(a: Buffer[f32]):
             atomic_add(a, 0, 1.0)
@@ -549,6 +557,15 @@ GOOD = [
                 barrier()
             if lid == 0:
                 return
+        """),
+    ("helper-with-barrier-called-uniformly", """
+        def sync(x):
+            barrier()
+            return x
+        def k(a: Buffer[f32]):
+            tile = shared(f32, 4)
+            if group_id().x == 0:
+                a[0] = sync(a[0])
         """),
     ("shared-passed-to-helper", """
         def fill(tile, i, v):
