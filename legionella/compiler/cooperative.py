@@ -5,21 +5,25 @@ passes from an invocation that blocks (at a barrier or a subgroup operation) or 
 ready one, lowest local index first. So results are deterministic, atomics never race, and between two
 barriers the invocations run in the device's numbering order, exactly like the sequential path.
 
-* ``barrier()`` releases when every invocation that has not finished is waiting at a barrier.
-* A subgroup operation releases when every unfinished invocation of the subgroup (``S`` consecutive
-  local indices, x fastest; ``S`` = the subgroup size of the device ``kernel.compile()`` would use now:
-  the current device's, else 32) waits at one; they must all be at the same operation. Invocations
-  that finished (returned) are inactive, as on a device.
-* Invocations that wait at different barriers/subgroup operations, or at a barrier while others wait
-  at a subgroup operation that cannot complete, would hang a device: here it is a RuntimeError.
+* Subgroups are ``S`` consecutive local indices, x fastest, ``S`` being the subgroup size of the
+  device ``kernel.compile()`` would use now (the current device's, else 32).
+* When every unfinished invocation waits, each subgroup with lanes at a subgroup operation completes
+  the one at the earliest source position, with the lanes waiting there as its active lanes: so
+  ``if lane < 4: subgroup_add(x)`` sums 4 lanes, and a uniform operation after the branch waits for the
+  lanes that took it, as on a device that reconverges after a branch (lavapipe, measured). Lanes that
+  finished (returned) are inactive. Not modelled: lanes of one subgroup reaching the same operation in
+  different iterations of a loop are taken as one group.
+* Else ``barrier()`` releases every invocation waiting at a barrier.
 
 Differences from a device, by design: shared memory starts zero-filled (undefined on a device); a
-barrier some invocations skip by returning early is released by the rest (undefined on a device);
-float reductions (``subgroup_add``, float ``atomic_add``) sum in lane/program order, a device in its own.
+barrier some invocations skip (by returning early, or under a condition the compiler cannot see) is
+released by the rest (undefined on a device); float reductions (``subgroup_add``, float
+``atomic_add``) sum in lane/program order, a device in its own.
 """
 import _thread
 import ast
 import functools
+import sys
 import threading
 
 import numpy as np
@@ -76,7 +80,7 @@ class CooperativeWorkgroup(Workgroup):
         self._tls = threading.local()  # which invocation (local index) the calling thread runs
         n = size[0] * size[1] * size[2]
         self._state = ["ready"] * n  # per invocation: ready, barrier, subgroup or done
-        self._posted = [None] * n  # (op, value, lane) of an invocation waiting at a subgroup operation
+        self._posted = [None] * n  # (op, value, lane, source position) of a lane at a subgroup operation
         self._results = [None] * n
         self._error = None
         self._aborted = False
@@ -125,41 +129,32 @@ class CooperativeWorkgroup(Workgroup):
             raise _Aborted()
 
     def _pass_baton(self):
-        """Wake the next ready invocation, completing barriers and subgroup operations as needed."""
-        try:
-            following = self._next_ready()
-            if following is None:
-                following = self._release()
-        except Exception as e:  # a subgroup operation used inconsistently
-            self._abort(e)
-            return
-        if following is not None:
-            self._gates[following].release()
-        elif all(s == "done" for s in self._state):
+        """Wake the next ready invocation, completing subgroup operations and barriers when none is."""
+        following = self._next_ready()
+        if following is None:
+            following = self._release()
+        if following is None:  # every invocation has finished
             self._finished.set()
         else:
-            waiting = sorted({s for s in self._state if s != "done"})
-            self._abort(RuntimeError(
-                f"kernel.emulate: the invocations of workgroup {self.group_id} wait at operations that cannot "
-                f"all complete ({', '.join(waiting)}): some wait at a barrier() while others wait at a "
-                "subgroup operation. On a device this hangs; make every invocation reach the same barrier() "
-                "and subgroup operations"))
+            self._gates[following].release()
 
     def _next_ready(self):
         return next((k for k, s in enumerate(self._state) if s == "ready"), None)
 
     def _release(self):
-        """Complete every subgroup operation all live lanes wait at, else a barrier all live
-        invocations wait at; the lowest ready invocation, or None."""
+        """With every unfinished invocation waiting: in each subgroup with lanes at a subgroup operation,
+        complete the operation at the earliest source position (its lanes are the active ones, as on a
+        device that reconverges after a branch); else release the barrier. The lowest ready invocation,
+        or None when all have finished."""
         n, size = len(self._state), self.subgroup_size
         for start in range(0, n, size):
-            lanes = [k for k in range(start, min(start + size, n)) if self._state[k] != "done"]
-            if lanes and all(self._state[k] == "subgroup" for k in lanes):
-                self._complete_subgroup(start, lanes)
+            waiting = [k for k in range(start, min(start + size, n)) if self._state[k] == "subgroup"]
+            if waiting:
+                site = min(self._posted[k][3] for k in waiting)
+                self._complete_subgroup(start, [k for k in waiting if self._posted[k][3] == site])
         if self._next_ready() is None:
-            live = [k for k, s in enumerate(self._state) if s != "done"]
-            if live and all(self._state[k] == "barrier" for k in live):
-                for k in live:
+            for k, state in enumerate(self._state):
+                if state == "barrier":
                     self._state[k] = "ready"
         return self._next_ready()
 
@@ -179,19 +174,17 @@ class CooperativeWorkgroup(Workgroup):
         self._block("barrier")
 
     def subgroup(self, op, value, lane=None):
-        """A subgroup operation: post this lane's operand, wait for the subgroup, return the result."""
+        """A subgroup operation: post this lane's operand, wait for the subgroup, return the result.
+        Called by an intrinsic called by kernel code, whose position identifies the operation."""
         k = self._tls.index
-        self._posted[k] = (op, value, lane)
+        caller = sys._getframe(2)
+        self._posted[k] = (op, value, lane, (caller.f_code.co_filename, caller.f_lineno, caller.f_lasti))
         self._block("subgroup")
         return self._results[k]
 
     def _complete_subgroup(self, start, lanes):
-        ops = {self._posted[k][0] for k in lanes}
-        if len(ops) != 1:
-            raise RuntimeError(f"kernel.emulate: the invocations of one subgroup (workgroup {self.group_id}, "
-                               f"local indices {start}..{start + self.subgroup_size - 1}) reached different subgroup "
-                               f"operations ({', '.join(sorted(ops))}); they must reach the same one together")
-        op = ops.pop()
+        """Complete the subgroup operation that ``lanes`` (local indices, subgroup from ``start``) wait at."""
+        op = self._posted[lanes[0]][0]
         values = {k - start: self._posted[k][1] for k in lanes}
         for k in lanes:
             self._results[k] = _SUBGROUP_RESULTS[op](values, self._posted[k][2])

@@ -354,19 +354,31 @@ def test_modules_for_a_spirv_1_3_device_are_valid():
 
 
 # ---- the emulator's cooperative scheduling -------------------------------------------------------
-@lg.kernel(workgroup=(8,))
-def mismatched(out: Buffer[i32]):
+@lg.kernel(workgroup=(WG,))
+def divergent_subgroups(out: Buffer[i32, 2]):
     i = global_id().x
-    if out[i] == 0:
-        barrier()
-    else:
-        out[i] = subgroup_add(1)
+    lane = local_id().x % subgroup_size()
+    a = 0
+    if lane < 3:
+        a = subgroup_add(1)
+    elif lane < 6:
+        a = subgroup_add(10)
+    b = subgroup_add(1)
+    c = 0
+    if lane >= 2:
+        c = subgroup_max(lane)
+    out[i, 0] = a
+    out[i, 1] = b
+    out[i, 2] = c
 
 
-def test_emulator_reports_invocations_that_cannot_meet():
-    out = np.array([0, 1] * 4, np.int32)
-    with pytest.raises(RuntimeError, match="cannot all complete"):
-        mismatched.emulate[8](out)
+def test_subgroup_operations_in_branches_count_the_active_lanes():
+    out = run_both(divergent_subgroups, WG, np.zeros((WG, 3), np.int32))[0]
+    size = lg.device().target.subgroup_size
+    lane = np.arange(WG) % size
+    assert np.array_equal(out[:, 0], np.select([lane < 3, lane < 6], [3, 30], 0))
+    assert np.all(out[:, 1] == size)
+    assert np.array_equal(out[:, 2], np.where(lane >= 2, size - 1, 0))
 
 
 @lg.kernel(workgroup=(4,))
