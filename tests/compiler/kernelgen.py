@@ -45,10 +45,11 @@ COLUMNS = 4  # of the 2-D input ``xm``, shape (N, COLUMNS)
 SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES] + ["xm: Buffer[i32, 2]"]
                       + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES] + [f"{SCALAR[t]}: {t}" for t in TYPES])
 CONSTANTS = {"i32": "K_I", "u32": "K_U", "f32": "K_F"}  # module-level constants, folded by the compiler
+VECTORS = {"i32": "ivec", "u32": "uvec", "f32": "vec"}  # vector constructor prefixes
 
 PRELUDE = '''\
-from legionella.lang import (Buffer, clamp, f32, global_id, group_id, i32, local_id, num_groups, select, u32,
-                             workgroup_size)
+from legionella.lang import (Buffer, clamp, dot, f32, global_id, group_id, i32, ivec2, ivec4, local_id, num_groups,
+                             select, u32, uvec2, uvec4, vec2, vec4, workgroup_size)
 
 K_I = -7
 K_U = 3
@@ -326,6 +327,8 @@ class Generator:
         kinds = ["leaf", "binary", "binary", "unary", "minmax", "conditional", "cast", "clamp"]
         if t == "f32":
             kinds.append("true_division")
+        if t in VECTORS:
+            kinds.append("vector_component")
         if self.callable_helpers(context, result=t):
             kinds.append("helper_call")
         return getattr(self, "expr_" + self.pick(kinds))(t, context, depth - 1)
@@ -392,6 +395,35 @@ class Generator:
     def expr_minmax(self, t, context, depth):
         fn = self.pick(("min", "max"))
         return f"{fn}({self.expression(t, context, depth)}, {self.expression(t, context, depth)})"
+
+    def expr_vector_component(self, t, context, depth):
+        """A component or (for floats) a dot product of a vector expression."""
+        n = self.pick((2, 4))
+        vector = self.vector(t, n, context, depth)
+        if t == "f32" and self.chance(30):
+            return f"dot({vector}, {self.vector(t, n, context, depth)})"
+        return f"{vector}.{self.pick('xyzw'[:n])}"
+
+    def vector(self, t, n, context, depth):
+        """A ``VECTORS[t]``-typed vector expression of ``n`` components."""
+        constructor = f"{VECTORS[t]}{n}"
+        kind = self.pick(("construct", "splat", "binary", "scalar", "swizzle", "negate") if depth > 0 else
+                         ("construct", "splat"))
+        if kind == "construct":
+            return f"{constructor}({', '.join(self.expression(t, context, depth - 1) for _ in range(n))})"
+        if kind == "splat":
+            return f"{constructor}({self.expression(t, context, max(depth - 1, 0))})"
+        if kind == "binary":
+            op = self.pick(("+", "-", "*"))
+            return f"({self.vector(t, n, context, depth - 1)} {op} {self.vector(t, n, context, depth - 1)})"
+        if kind == "scalar":
+            op = self.pick(("+", "-", "*"))
+            return f"({self.vector(t, n, context, depth - 1)} {op} {self.expression(t, context, depth - 1)})"
+        if kind == "negate":
+            return f"(-{self.vector(t, n, context, depth - 1)})"
+        other = 6 - n  # a vec4 from a vec2 and back
+        letters = "".join(self.pick("xy" if other == 2 else "xyzw") for _ in range(n))
+        return f"{self.vector(t, other, context, depth - 1)}.{letters}"
 
     def expr_clamp(self, t, context, depth):
         low, high = self.pick({"i32": (("-5", "100"), ("0", "2147483647")), "u32": (("3", "70000"),),
