@@ -86,10 +86,10 @@ AUGMENTABLE = {"i32": ("+", "-", "*", "^", "|", "&", "//", "%", "<<", ">>"),
 class Limits:
     """How big a program may get. The defaults keep one program's emulation near 0.1 s."""
     expression_depth: int = 3
-    block_statements: int = 4
+    block_statements: int = 5
     nesting: int = 3
-    helpers: int = 2
-    iterations: int = 48  # per invocation, loops and helper calls multiplied together
+    helpers: int = 3
+    iterations: int = 64  # per invocation, loops and helper calls multiplied together
 
 
 class RandomChoices:
