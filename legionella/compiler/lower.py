@@ -392,20 +392,22 @@ class FunctionLowering:
         return self.f.op(BINOPS[e.attr, kind], t, a, b)
 
     def floor_rule(self, op, t, a, b):
-        """Python's ``//`` and ``%`` on signed ints from truncating SDiv/SRem: when the remainder is non-zero
-        and its sign differs from the divisor's, the quotient is one less and the remainder gains ``b``.
-        (OpSMod would give ``%`` directly, but lavapipe computes it with the dividend's sign.)"""
+        """Python's ``//`` and ``%`` on signed ints from truncating SDiv: ``r = a - q * b``; when ``r`` is
+        non-zero and its sign differs from the divisor's, the quotient is one less and the remainder gains
+        ``b``. Neither OpSRem nor OpSMod is portable with negative operands: NVIDIA computes OpSRem as if
+        they were unsigned (GLSL leaves ``%`` of negatives undefined) and lavapipe gives OpSMod the
+        dividend's sign; OpSDiv, GLSL's ``/``, truncates everywhere."""
         f, ml = self.f, self.ml
         tid = ml.type(t)
         bool_t = ml.type(boolean if not isinstance(t, VectorType) else VectorType(boolean, t.n))
         zero = ml.const(t, 0)
-        r = f.op(Op.SRem, tid, a, b)
+        q = f.op(Op.SDiv, tid, a, b)
+        r = f.op(Op.ISub, tid, a, f.op(Op.IMul, tid, q, b))
         inexact = f.op(Op.INotEqual, bool_t, r, zero)
         signs_differ = f.op(Op.SLessThan, bool_t, f.op(Op.BitwiseXor, tid, r, b), zero)
         adjust = f.op(Op.LogicalAnd, bool_t, inexact, signs_differ)
         if op == "mod":
             return f.op(Op.Select, tid, adjust, f.op(Op.IAdd, tid, r, b), r)
-        q = f.op(Op.SDiv, tid, a, b)
         return f.op(Op.ISub, tid, q, f.op(Op.Select, tid, adjust, ml.const(t, 1), zero))
 
     def e_cmp(self, e):

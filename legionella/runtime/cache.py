@@ -3,7 +3,8 @@
 Layout under ``LEGIONELLA_CACHE_DIR`` (default ``$XDG_CACHE_HOME/legionella`` or ``~/.cache/legionella``)::
 
     kernels/<key>.pickle      (key, CompiledKernel); key = hash of the kernel id, its dependency closure,
-                              the device UUID, the driver version, the Target and legionella.__version__
+                              the device UUID, the driver version, the Target and the compiler's fingerprint
+                              (legionella.__version__ plus a hash of the compiler's sources)
     pipelines/<device>.bin    vkGetPipelineCacheData of one device (UUID + driver version)
 
 Writes are atomic (a ``.<pid>.tmp`` file, then ``os.replace``), so a reader never sees half an entry.
@@ -17,6 +18,7 @@ import pickle
 import struct
 
 from .. import __version__
+from ..compiler.fingerprint import compiler_fingerprint
 from ..compiler.artifact import CompiledKernel
 from . import counters
 
@@ -41,7 +43,8 @@ def device_key(info):
 
 def kernel_key(kernel_id, dependency_hash, device_key_, target):
     """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously)."""
-    text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__))
+    text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__,
+                      compiler_fingerprint()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -4,26 +4,14 @@ run must pass spirv-val, and the Khronos validation layer (on: LEGIONELLA_VALIDA
 error. A broken guarantee is printed to stderr as ``checked_cli: ...`` and makes the exit status 3.
 """
 import os
-import subprocess
 import sys
-import tempfile
 
 os.environ["LEGIONELLA_VALIDATION"] = "1"
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/, for spirv_validator
 from legionella.cli import main  # noqa: E402
 from legionella.spirv import hooks  # noqa: E402
-
-
-def spirv_val(module):
-    """The validator's complaint about ``module``, or None when it is valid."""
-    env = "vulkan1.3" if module[5] >= 6 else "vulkan1.2"  # header word 1 is 0x00MMmm00, little-endian
-    with tempfile.NamedTemporaryFile(suffix=".spv", delete=False) as f:
-        f.write(module)
-    try:
-        run = subprocess.run(["spirv-val", "--target-env", env, f.name], capture_output=True, text=True)
-    finally:
-        os.unlink(f.name)
-    return None if run.returncode == 0 else (run.stdout + run.stderr).strip()
+from spirv_validator import spirv_val  # noqa: E402
 
 
 def problems(modules):

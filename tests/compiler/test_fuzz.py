@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import legionella as lg
 from legionella.runtime import validation
 
-from conftest import spirv_val
+from spirv_validator import spirv_val
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kernelgen  # noqa: E402
