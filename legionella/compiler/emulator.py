@@ -199,9 +199,10 @@ def _is_kernel_code(module_name):
 class _FunctionRewriter:
     """Re-creates functions (and the user functions and modules they reach) with kernel builtins.
 
-    Each copy gets its own globals dict holding only the global names its code uses, with user
-    functions replaced by their copies and user modules by :class:`_ModuleProxy`; memoised, so mutual
-    recursion terminates and each function is copied once per launch.
+    Each copy gets its own globals dict holding only the global names its code uses, and its own closure
+    cells (for kernels and helpers defined inside functions), with user functions replaced by their
+    copies and user modules by :class:`_ModuleProxy`; memoised, so mutual recursion terminates and each
+    function is copied once per launch.
     """
 
     def __init__(self):
@@ -212,13 +213,19 @@ class _FunctionRewriter:
         if fn in self._copies:
             return self._copies[fn]
         namespace = {"__builtins__": _KERNEL_BUILTINS, "__name__": fn.__globals__.get("__name__")}
-        copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+        cells = [types.CellType() for _ in fn.__closure__ or ()]
+        copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, tuple(cells) or None)
         copy.__kwdefaults__ = fn.__kwdefaults__
         copy.__qualname__ = fn.__qualname__
         self._copies[fn] = copy
         for name in _global_names(fn.__code__):
             if name in fn.__globals__:
                 namespace[name] = self.value(fn.__globals__[name])
+        for cell, original in zip(cells, fn.__closure__ or ()):
+            try:
+                cell.cell_contents = self.value(original.cell_contents)
+            except ValueError:  # a variable of the enclosing function not assigned yet: stays empty
+                pass
         return copy
 
     def value(self, value):

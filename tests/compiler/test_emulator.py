@@ -299,3 +299,19 @@ def test_errors_in_the_kernel_name_the_invocation():
     with pytest.raises(IndexError) as info:
         emulate(negative_index, 4, np.zeros(4, np.float32))
     assert info.value.__notes__ == ["in kernel.emulate, invocation global_id=(0, 0, 0)"]
+
+
+def test_helpers_from_an_enclosing_function_run_with_i32_builtins():
+    def last_index(n):
+        last = i32(-1)
+        for k in range(n):
+            last = k
+        return type(last) is np.int32 and type(len([0])) is np.int32
+
+    @lg.kernel(workgroup=(1,))
+    def local_kernel(out: Buffer[i32]):
+        out[0] = last_index(2)
+
+    out = np.zeros(1, np.int32)
+    emulate(local_kernel, 1, out)
+    assert out[0] == 1
