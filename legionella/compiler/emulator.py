@@ -82,6 +82,14 @@ def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+_INDEX_TYPES = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64})
+
+
+def _in_range(index, size):
+    """Whether ``index`` is an integer in ``[0, size)`` (a type-set lookup first: this is the hot path)."""
+    return (type(index) in _INDEX_TYPES or _is_int(index)) and 0 <= index < size
+
+
 def _plain(value):
     """An index as a Python int for messages (``5``, not ``np.int32(5)``), anything else unchanged."""
     return int(value) if _is_int(value) else value
@@ -286,9 +294,12 @@ class BufferView(np.ndarray):
 
     def _check(self, index):
         dims = self._dims()
-        indices = index if isinstance(index, tuple) else (index,)
-        if len(indices) != len(dims) or not all(_is_int(i) and 0 <= i < n for i, n in zip(indices, dims)):
-            shown = tuple(map(_plain, indices)) if isinstance(index, tuple) else _plain(index)
+        if type(index) is tuple:
+            valid = len(index) == len(dims) and all(map(_in_range, index, dims))
+        else:  # the common case, kept cheap: it runs for every element access
+            valid = len(dims) == 1 and _in_range(index, dims[0])
+        if not valid:
+            shown = tuple(map(_plain, index)) if type(index) is tuple else _plain(index)
             raise IndexError(f"index {shown!r} is out of range for {self.name} of shape {tuple(dims)} "
                              f"(invocation global_id={current('indexing').global_id})")
 
