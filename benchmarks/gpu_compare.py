@@ -128,7 +128,51 @@ def bench_jacobi(n, repeat):
     return "jacobi 2-D", 8 * side * side, 6 * side * side, rows
 
 
-BENCHES = {"saxpy": bench_saxpy, "copy": bench_copy, "jacobi": bench_jacobi}
+def bench_reduction(n, repeat):
+    import legionella as lg
+    from benchmarks.kernels import device_sum, sum_blocks
+    values = np.random.default_rng(0).random(n, dtype=np.float32)
+    x, partial = lg.array(values), lg.zeros(1024, dtype=np.float32)
+    device_sum(x, partial)
+    assert abs(float(partial.numpy()[0]) - values.sum(dtype=np.float64)) < 1e-4 * n
+    rows = {"legionella": vulkan_time(lambda: device_sum(x, partial), repeat)}
+    twin = glsl_launcher(sum_blocks, "sum_blocks")
+    rows["glslang"] = vulkan_time(lambda: (twin((1024 * 256, 1, 1), x, partial),
+                                           twin((256, 1, 1), partial, partial)), repeat)
+    torch, cupy = optional("torch"), optional("cupy")
+    if torch is not None and torch.cuda.is_available():
+        tx = torch.rand(n, device="cuda")
+        rows["torch sum"] = cuda_time(lambda: tx.sum(), repeat)
+    if cupy is not None:
+        cx = cupy.random.random(n, dtype=np.float32)
+        rows["cupy sum"] = cuda_time(lambda: cx.sum(), repeat)
+    return "reduction", 4 * n, n, rows
+
+
+def bench_sgemm(n, repeat, side=4096):
+    import legionella as lg
+    from examples import sgemm
+    from examples.matmul import matmul
+    rng = np.random.default_rng(0)
+    a = lg.array(rng.standard_normal((side, side), dtype=np.float32))
+    b = lg.array(rng.standard_normal((side, side), dtype=np.float32))
+    c = lg.empty((side, side), dtype=np.float32)
+    rows = {"legionella tiled": vulkan_time(lambda: matmul[side, side](a, b, c), repeat, batch=3)}
+    twin = glsl_launcher(matmul, "matmul")
+    rows["glslang tiled"] = vulkan_time(lambda: twin((side, side, 1), a, b, c), repeat, batch=3)
+    rows["legionella 4x4 regs"] = vulkan_time(lambda: sgemm.launch(a, b, c), repeat, batch=3)
+    np.testing.assert_allclose(c.numpy()[:64, :64], (a.numpy()[:64] @ b.numpy()[:, :64]), rtol=1e-3, atol=1e-2)
+    torch = optional("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = False
+        ta, tb = torch.randn(side, side, device="cuda"), torch.randn(side, side, device="cuda")
+        rows["torch matmul fp32"] = cuda_time(lambda: ta @ tb, repeat, batch=3)
+    return "sgemm 4096^3", 12 * side * side, 2 * side ** 3, rows
+
+
+BENCHES = {"saxpy": bench_saxpy, "copy": bench_copy, "jacobi": bench_jacobi, "reduction": bench_reduction,
+           "sgemm": bench_sgemm}
+REFERENCES = ("torch add_", "torch copy_", "torch conv2d", "cupy sum", "torch matmul fp32")
 
 
 def main(argv=None):
@@ -150,9 +194,9 @@ def main(argv=None):
     results = []
     for name in args.only:
         title, nbytes, flops, rows = BENCHES[name](n, args.repeat)
-        reference = rows.get("torch add_") or rows.get("torch copy_") or rows.get("torch conv2d")
+        reference = next((who for who in REFERENCES if who in rows), None)
         for who, seconds in rows.items():
-            ratio = f"{reference / seconds:6.2f}x torch" if reference else ""
+            ratio = f"{rows[reference] / seconds:6.2f}x {reference}" if reference else ""
             print(f"{title:12} {who:16} {seconds * 1e6:10.1f} us {nbytes / seconds / 1e9:9.1f} GB/s "
                   f"{flops / seconds / 1e9:9.1f} GFLOP/s {ratio}")
             results.append({"bench": title, "who": who, "seconds": seconds, "bytes": nbytes, "flops": flops})
