@@ -3,7 +3,8 @@
 
 Each program is written to a module file, imported, and wrapped with ``legionella.kernel`` (which
 reads its source). The conftest runs spirv-val on every module compiled. 200 programs run in CI;
-``LEGIONELLA_FUZZ_EXAMPLES=N`` runs N. A failure prints the program's source.
+``LEGIONELLA_FUZZ_EXAMPLES=N`` runs N; ``LEGIONELLA_FUZZ_NONFINITE=1`` adds inf and NaN inputs. A failure
+prints the program's source (shrunk by hypothesis).
 """
 import importlib.util
 import itertools
@@ -23,6 +24,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import kernelgen  # noqa: E402
 
 EXAMPLES = int(os.environ.get("LEGIONELLA_FUZZ_EXAMPLES", "200"))
+# Opt-in: inf, -inf and NaN inputs. min/max/clamp map to GLSL.std.450 (DESIGN 2.3), whose NaN behaviour
+# differs from Python's order-dependent min(nan, 1.0) == nan, so these runs report such differences.
+NONFINITE = os.environ.get("LEGIONELLA_FUZZ_NONFINITE") == "1"
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                 HealthCheck.large_base_example])
@@ -56,6 +60,8 @@ def make_inputs(seed):
     xu = np.where(rng.random(n) < 0.3, rng.choice(extremes, n), rng.integers(0, 2000, n)).astype(np.uint32)
     xf = (rng.standard_normal(n) * 10).astype(np.float32)
     xf[rng.random(n) < 0.1] = 0.0
+    if NONFINITE:
+        xf[rng.random(n) < 0.1] = rng.choice(np.array([np.inf, -np.inf, np.nan, -0.0], np.float32))
     xm = rng.integers(-2**31, 2**31, (n, kernelgen.COLUMNS)).astype(np.int32)
     outputs = [np.zeros(n * kernelgen.SLOTS, dtype=dtype) for dtype in (np.int32, np.uint32, np.float32)]
     scalars = [int(rng.integers(-100, 100)), int(rng.integers(0, 100)), float(np.float32(rng.standard_normal()))]
