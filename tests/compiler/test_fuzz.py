@@ -64,7 +64,9 @@ def make_inputs(seed):
         xf[rng.random(n) < 0.1] = rng.choice(np.array([np.inf, -np.inf, np.nan, -0.0], np.float32))
     xm = rng.integers(-2**31, 2**31, (n, kernelgen.COLUMNS)).astype(np.int32)
     outputs = [np.zeros(n * kernelgen.SLOTS, dtype=dtype) for dtype in (np.int32, np.uint32, np.float32)]
-    scalars = [int(rng.integers(-100, 100)), int(rng.integers(0, 100)), float(np.float32(rng.standard_normal()))]
+    si = int(rng.choice(extremes)) if rng.random() < 0.3 else int(rng.integers(-100, 100))
+    su = int(rng.choice(extremes) % 2**32) if rng.random() < 0.3 else int(rng.integers(0, 100))
+    scalars = [si, su, float(np.float32(rng.standard_normal()))]
     return [xi, xu, xf, xm], outputs, scalars
 
 
