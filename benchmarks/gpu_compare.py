@@ -160,7 +160,7 @@ def bench_sgemm(n, repeat, side=4096):
     rows = {"legionella tiled": vulkan_time(lambda: matmul[side, side](a, b, c), repeat, batch=3)}
     twin = glsl_launcher(matmul, "matmul")
     rows["glslang tiled"] = vulkan_time(lambda: twin((side, side, 1), a, b, c), repeat, batch=3)
-    rows["legionella 4x4 regs"] = vulkan_time(lambda: sgemm.launch(a, b, c), repeat, batch=3)
+    rows["legionella 8x4 regs"] = vulkan_time(lambda: sgemm.launch(a, b, c), repeat, batch=3)
     np.testing.assert_allclose(c.numpy()[:64, :64], (a.numpy()[:64] @ b.numpy()[:, :64]), rtol=1e-3, atol=1e-2)
     torch = optional("torch")
     if torch is not None and torch.cuda.is_available():

@@ -160,7 +160,8 @@ class Workgroup:
         if index == len(self._shared):
             element = as_lang_type(dtype) or dtype
             host = np.zeros(shape, dtype=getattr(element, "dtype", element))
-            self._shared.append(BufferView.of(host, "shared memory"))
+            self._shared.append(VectorBufferView(host, "shared memory", element)
+                                if isinstance(element, VectorType) else BufferView.of(host, "shared memory"))
         return self._shared[index]
 
     def barrier(self):
