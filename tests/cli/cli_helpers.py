@@ -1,18 +1,29 @@
-"""Running the ``legionella`` command and Python snippets in fresh processes, for the CLI tests."""
-import os
+"""Running the ``legionella`` command and Python snippets in fresh processes, for the CLI tests.
+
+The children use the default device (``LEGIONELLA_DEVICE`` is dropped); :func:`default_device` is that
+device, so a test can say what the child prints on this machine (lavapipe here, a GPU elsewhere).
+"""
 import pathlib
 import subprocess
 import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from legionella.runtime import vkdevice
+from subprocess_env import REPO, child_env
+
 CHECKED_CLI = pathlib.Path(__file__).with_name("checked_cli.py")
 
 
 def environment(cache_dir, **extra):
-    """The environment of a child process: the repository importable, the given disk cache, validation on."""
-    env = dict(os.environ, LEGIONELLA_CACHE_DIR=str(cache_dir), LEGIONELLA_VALIDATION="1", **extra)
+    """The environment of a child process: the repository importable (ahead of the caller's PYTHONPATH,
+    which is kept), the given disk cache, validation on, the default device."""
+    env = child_env(LEGIONELLA_CACHE_DIR=str(cache_dir), LEGIONELLA_VALIDATION="1", **extra)
     env.pop("LEGIONELLA_DEVICE", None)
     return env
+
+
+def default_device():
+    """The device a child started with :func:`environment` uses: the preferred one on this machine."""
+    return vkdevice.default_device(vkdevice.devices())
 
 
 def run_cli(cache_dir, *args, cwd=REPO, timeout=240):

@@ -4,8 +4,10 @@ import sys
 
 import pytest
 
-from cli_helpers import REPO, assert_one_line_error, environment, run_cli
+from cli_helpers import REPO, assert_one_line_error, default_device, environment, run_cli
 from legionella import cli
+from legionella.runtime import vkdevice
+from subprocess_env import console_script
 
 SUBCOMMANDS = ("devices", "demo", "build", "disasm", "cache")
 
@@ -48,11 +50,14 @@ def test_bad_command_lines_are_one_line(argv, fragment, capsys):
 
 # --- the real command, in fresh processes ----------------------------------------------------------------------
 def test_python_dash_m_and_the_console_script_are_the_same_command(tmp_path):
+    script = console_script("legionella")
+    if script is None:
+        pytest.skip(f"no `legionella` console script next to {sys.executable} or on PATH (the project is "
+                    "not pip-installed in this environment)")
     env = environment(tmp_path)
     by_module = subprocess.run([sys.executable, "-m", "legionella", "--help"], capture_output=True, text=True,
                                env=env, cwd=REPO)
-    script = REPO / ".venv" / "bin" / "legionella"
-    by_script = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env, cwd=REPO)
+    by_script = subprocess.run([script, "--help"], capture_output=True, text=True, env=env, cwd=REPO)
     assert by_module.returncode == by_script.returncode == 0
     assert by_module.stdout == by_script.stdout and by_module.stdout.startswith("usage: legionella")
 
@@ -64,10 +69,13 @@ def test_a_bad_command_line_in_a_real_process_is_one_line(tmp_path):
     assert_one_line_error(run, "invalid choice: 'wipe'")
 
 
-def test_devices_lists_lavapipe(tmp_path):
+def test_devices_lists_every_device_and_marks_the_default(tmp_path):
+    """By the name Vulkan reports: ``[0] llvmpipe (LLVM 15.0.6, 256 bits) (default)`` on lavapipe."""
     run = run_cli(tmp_path, "devices")
     assert run.returncode == 0, run.stderr
-    assert "llvmpipe" in run.stdout and "(default)" in run.stdout
+    listed = [line for line in run.stdout.splitlines() if line.startswith("[")]
+    assert listed == [f"[{d.index}] {d.name}" + (" (default)" if d is default_device() else "")
+                      for d in vkdevice.devices()], run.stdout
 
 
 def test_disasm_prints_the_devices_spirv(tmp_path):

@@ -1,8 +1,11 @@
 """The demo's pieces, in process: PNG encoding, the colour map, timing helpers, the numpy reference."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 import legionella as lg
+import legionella.runtime as rt
 from legionella.demo import measure, showcases
 from legionella.demo.png import colormap, decode_png_size, encode_png
 from legionella.importer import install
@@ -51,8 +54,20 @@ def test_best_of_takes_the_shortest_run():
     assert 0.001 <= measure.best_of(sleepy, 3) < 0.01
 
 
-def test_lavapipe_gets_the_cpu_sizes():
-    assert showcases.sizes_for(lg.device()) is showcases.SIZES["cpu"]
+@pytest.mark.parametrize("device_type, sizes", [(4, "cpu"), (1, "gpu"), (2, "gpu"), (3, "gpu")])
+def test_a_cpu_device_gets_the_cpu_sizes_and_a_gpu_the_gpu_sizes(device_type, sizes):
+    real = lg.device()
+    info = dataclasses.replace(real.info, device_type=device_type)  # VkPhysicalDeviceType: 4 CPU, 1-3 GPUs
+    assert showcases.sizes_for(rt.Device(real.index, real.physical, info)) is showcases.SIZES[sizes]
+
+
+def test_the_current_device_gets_the_sizes_of_its_type():
+    """lavapipe (a CPU device) gets the CPU sizes; a GPU, such as a discrete NVIDIA one, the GPU sizes."""
+    device = lg.device()
+    expected = "cpu" if device.info.device_type == 4 else "gpu"
+    if "llvmpipe" in device.name:
+        assert expected == "cpu", device.info
+    assert showcases.sizes_for(device) is showcases.SIZES[expected]
 
 
 def test_mandelbrot_reference_equals_the_emulator():

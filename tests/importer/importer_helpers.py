@@ -34,9 +34,10 @@ _hook.compile_module = _counting
 
 
 def child_env(root, **extra):
-    """The environment of a child interpreter: ``root`` and the repository on the path, bytecode writing on."""
+    """The environment of a child interpreter: ``root`` and the repository on the path ahead of the caller's
+    PYTHONPATH (kept: it may be how ``vulkan`` is found), bytecode writing on."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    env["PYTHONPATH"] = os.pathsep.join([str(root), str(REPO)])
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     env.update(extra)
     return env
 

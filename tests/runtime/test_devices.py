@@ -1,6 +1,5 @@
 """Devices: listing, the default choice, LEGIONELLA_DEVICE, set_device/use_device, `legionella devices`."""
 import dataclasses
-import os
 import subprocess
 import sys
 
@@ -10,14 +9,14 @@ import legionella as lg
 import legionella.runtime as rt
 from legionella.compiler.target import Target
 from legionella.runtime import vkdevice
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from subprocess_env import child_env
 
 
 def run_python(code, **env):
-    """Run ``code`` in a fresh interpreter with extra environment variables; returns the completed process."""
-    full_env = {**os.environ, "PYTHONPATH": ROOT, **env}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=120)
+    """Run ``code`` in a fresh interpreter with extra environment variables (the repository and the
+    caller's PYTHONPATH importable); returns the completed process."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(**env),
+                          timeout=120)
 
 
 def test_devices_lists_lavapipe_with_its_target():

@@ -229,17 +229,24 @@ def test_vector_bool_and_64_bit_scalars_travel_in_push_constants():
         K.mixed_scalars[4](out, (1, 2), 1, 0)
 
 
-def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch):
+@pytest.mark.parametrize("host_visible", [True, False], ids=["host-visible", "device-local"])
+def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch, host_visible):
+    """Both kinds of array memory, whatever this machine's device uses: host-visible (lavapipe, integrated
+    GPUs) and device-local with staging copies (discrete GPUs), where an upload is recorded work too."""
     from legionella.runtime import pipeline
     monkeypatch.setattr(pipeline, "MAX_CACHED_SETS", 8)
     monkeypatch.setattr(pipeline, "SETS_PER_POOL", 4)
+    device = rt.Device(0, lg.device().physical, lg.device().info, host_visible=host_visible).open()
     arrays = []
-    for _ in range(3):
-        fresh = [lg.zeros(64, dtype=np.int32) for _ in range(30)]  # kept alive: 90 distinct bindings
-        for a in fresh:
-            K.iota[64](a)  # a new descriptor set per array; within a round the cache cannot be recycled
-        lg.synchronize()
-        arrays += fresh
-    layout = lg.device().launchers[K.iota.id].layout
-    assert len(layout.sets) <= 30  # recycled when the next round began on an idle device
-    assert all(a.numpy().tolist() == list(range(64)) for a in arrays)
+    with lg.use_device(device):
+        for _ in range(3):
+            fresh = [lg.zeros(64, dtype=np.int32) for _ in range(30)]  # kept alive: 90 distinct bindings
+            lg.synchronize()  # the uploads (staging copies on device-local memory) finish: the device is idle
+            for a in fresh:
+                K.iota[64](a)  # a new descriptor set per array; within a round the cache cannot be recycled
+            lg.synchronize()
+            arrays += fresh
+        layout = device.launchers[K.iota.id].layout
+        assert len(layout.sets) <= 30  # recycled when the next round's first launch found the device idle
+        assert len(layout.pools) <= 30 // 4 + 1  # the pools were reset too, not just the dictionary
+        assert all(a.numpy().tolist() == list(range(64)) for a in arrays)

@@ -7,8 +7,7 @@ import pytest
 
 import legionella as lg
 from legionella.runtime import _vk, validation
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from subprocess_env import TESTS, child_env
 needs_layer = pytest.mark.skipif(not validation.requested(), reason="LEGIONELLA_VALIDATION is off in this run")
 
 
@@ -62,11 +61,10 @@ def test_planted_error_allowed():
 @needs_layer
 def test_a_planted_validation_error_fails_its_test(tmp_path):
     """Runs pytest on a planted error with the suite's real conftest (as pytester would, in a subprocess)."""
-    with open(os.path.join(ROOT, "tests", "conftest.py")) as f:
-        (tmp_path / "conftest.py").write_text(f.read())
+    (tmp_path / "conftest.py").write_text((TESTS / "conftest.py").read_text())
     (tmp_path / "test_planted.py").write_text(PLANTED)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.path.dirname(__file__)]),
-           "LEGIONELLA_VALIDATION": "1"}
+    # The copied conftest imports tests/spirv_validator.py; the planted test imports this module.
+    env = child_env(TESTS, os.path.dirname(__file__), LEGIONELLA_VALIDATION="1")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr

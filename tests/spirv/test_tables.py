@@ -3,17 +3,25 @@ import importlib.util
 import pathlib
 import sys
 
+import pytest
+
 from legionella.spirv import GLSL, Op, enums, tables
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+GRAMMAR_FILES = ("spirv.core.grammar.json", "extinst.glsl.std.450.grammar.json")  # what the generator reads
 
 
 def test_generated_files_match_the_generator(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("gen_spirv_tables", ROOT / "tools" / "gen_spirv_tables.py")
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
+    grammar_dir = pathlib.Path(generator.DEFAULT_GRAMMAR_DIR)
+    missing = [name for name in GRAMMAR_FILES if not (grammar_dir / name).is_file()]
+    if missing:  # CI has them: its set-up installs spirv-headers
+        pytest.skip(f"the Khronos grammar is not installed ({', '.join(missing)} missing from {grammar_dir}; "
+                    "Debian package spirv-headers)")
     monkeypatch.setattr(generator, "PACKAGE", tmp_path)
-    generator.main([sys.argv[0]])
+    generator.main([sys.argv[0], str(grammar_dir)])
     for name in ("enums.py", "tables.py"):
         committed = (ROOT / "legionella" / "spirv" / name).read_text()
         assert (tmp_path / name).read_text() == committed, f"{name} is stale: run python tools/gen_spirv_tables.py"
