@@ -3,8 +3,8 @@
 :func:`generate` writes the source of a module holding module constants, helper functions (annotated
 or not, returning one value or a tuple) and one kernel, ``kern``, with a fixed signature
 (:data:`SIGNATURE`): an input buffer, an output buffer and a scalar of each of ``i32``, ``u32`` and
-``f32``, plus a 2-D ``i32`` input. ``WORKGROUP`` in the module is the kernel's ``workgroup=`` (None for
-the compiler's choice). Each invocation runs random statements (assignments to new, bool, existing and
+``f32``, plus a 2-D ``i32`` input. ``GRID`` in the module is the launch (N invocations in 1-D or 2-D)
+and ``WORKGROUP`` the kernel's ``workgroup=`` (None for the compiler's choice). Each invocation runs random statements (assignments to new, bool, existing and
 loop variables, augmented assignments, ``if/elif/else``, ``while`` and ``for ... in range`` loops with
 either step sign, ``break``, ``continue``, early ``return``, stores and read-modify-write stores, helper
 calls and tuple unpacking) over expressions with every Python operator, chained comparisons, ``and``,
@@ -37,6 +37,7 @@ import random
 
 N = 32  # invocations, and the length of every input buffer (a power of two, for the index masks)
 SLOTS = 4  # outputs per invocation and type
+ROWS = 4  # a 2-D launch is (N // ROWS, ROWS)
 TYPES = ("i32", "u32", "f32")
 INPUT = {"i32": "xi", "u32": "xu", "f32": "xf"}
 OUTPUT = {"i32": "oi", "u32": "ou", "f32": "of"}
@@ -162,21 +163,27 @@ class Generator:
     # -- module ---------------------------------------------------------------------------------------
     def module(self):
         """The source of the whole module."""
-        workgroup = self.pick((None, (8,), (32,), (4,), (64,)))
-        parts = [PRELUDE + f"WORKGROUP = {workgroup!r}  # the kernel's workgroup=, None for the default\n"]
+        two_d = self.chance(30)
+        grid = (N // ROWS, ROWS) if two_d else (N,)
+        workgroup = self.pick((None, (4, 2), (8, 4), (2, 2)) if two_d else (None, (8,), (32,), (4,), (64,)))
+        parts = [PRELUDE + f"GRID = {grid!r}  # the launch\n"
+                 f"WORKGROUP = {workgroup!r}  # the kernel's workgroup=, None for the default\n"]
         for _ in range(self.choices.integer(0, self.limits.helpers)):
             parts.append(self.helper())
-        parts.append(self.kernel())
+        parts.append(self.kernel(two_d))
         return "\n\n".join(parts)
 
-    def kernel(self):
+    def kernel(self, two_d):
+        """``kern``: ``gid`` numbers the N invocations of a 1-D or 2-D grid, the rest only check bounds."""
         variables = {"gid": "i32", **{SCALAR[t]: t for t in TYPES}}
         context = Context(variables, in_kernel=True, returns=(), in_loop=False, nesting=0,
                           budget=self.limits.iterations)
         body = self.block(context, indent=2)
         stores = self.final_stores(context, indent=2)
-        return "\n".join([f"def kern({SIGNATURE}):", "    gid = global_id().x", "    if gid < len(xi):",
-                          *body, *stores]) + "\n"
+        width = N // ROWS
+        header = (["    g = global_id()", f"    gid = g.x + g.y * {width}", f"    if g.x < {width} and g.y < {ROWS}:"]
+                  if two_d else ["    gid = global_id().x", "    if gid < len(xi):"])
+        return "\n".join([f"def kern({SIGNATURE}):", *header, *body, *stores]) + "\n"
 
     def final_stores(self, context, indent):
         """Store the last variables of each type (the block's own ones first) into the output slots."""

@@ -40,7 +40,7 @@ _modules = itertools.count()
 
 def load_kernel(source, directory):
     """Write ``source`` as a module under ``directory``, import it and wrap its ``kern`` as a kernel
-    (with the module's ``WORKGROUP``)."""
+    (with the module's ``WORKGROUP``); returns the kernel and the module's launch ``GRID``."""
     name = f"fuzz_kernel_{os.getpid()}_{next(_modules)}"
     path = directory / f"{name}.py"
     path.write_text(source)
@@ -48,7 +48,7 @@ def load_kernel(source, directory):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # inspect.getsource finds the file through the module
     spec.loader.exec_module(module)
-    return lg.kernel(module.kern, workgroup=module.WORKGROUP)
+    return lg.kernel(module.kern, workgroup=module.WORKGROUP), module.GRID
 
 
 def make_inputs(seed):
@@ -70,15 +70,15 @@ def make_inputs(seed):
     return [xi, xu, xf, xm], outputs, scalars
 
 
-def emulate(kernel, inputs, outputs, scalars):
+def emulate(kernel, grid, inputs, outputs, scalars):
     outputs = [o.copy() for o in outputs]
-    kernel.emulate[kernelgen.N](*inputs, *outputs, *scalars)
+    kernel.emulate[grid](*inputs, *outputs, *scalars)
     return outputs
 
 
-def run_on_device(kernel, inputs, outputs, scalars):
+def run_on_device(kernel, grid, inputs, outputs, scalars):
     arrays = [lg.array(a) for a in (*inputs, *outputs)]
-    kernel[kernelgen.N](*arrays, *scalars)
+    kernel[grid](*arrays, *scalars)
     return [a.numpy() for a in arrays[len(inputs):]]
 
 
@@ -101,12 +101,12 @@ def _mismatch(name, bad, expected, actual, source):
 
 def check_program(source, seed, directory):
     """Compile, run and emulate one program; fail (showing the source) on any disagreement."""
-    kernel = load_kernel(source, directory)
+    kernel, grid = load_kernel(source, directory)
     known_errors = len(validation.errors())
     inputs, outputs, scalars = make_inputs(seed)
-    expected = emulate(kernel, inputs, outputs, scalars)
+    expected = emulate(kernel, grid, inputs, outputs, scalars)
     try:
-        actual = run_on_device(kernel, inputs, outputs, scalars)
+        actual = run_on_device(kernel, grid, inputs, outputs, scalars)
     except lg.CompileError as e:  # the generator uses only supported constructs
         pytest.fail(f"CompileError for a generated program:\n{e}\nprogram:\n{source}")
     # The conftest checks these too, but once per test: here they name the program (and hypothesis shrinks it).
@@ -130,5 +130,5 @@ def test_device_agrees_with_emulator(data, tmp_path_factory):
 def test_generated_programs_run_in_the_emulator(data, tmp_path_factory):
     """The generator's own check, without a device: programs import, and run without errors."""
     source = kernelgen.generate(kernelgen.HypothesisChoices(data))
-    kernel = load_kernel(source, tmp_path_factory.mktemp("fuzz"))
-    emulate(kernel, *make_inputs(data.draw(st.integers(0, 2**32 - 1), label="input seed")))
+    kernel, grid = load_kernel(source, tmp_path_factory.mktemp("fuzz"))
+    emulate(kernel, grid, *make_inputs(data.draw(st.integers(0, 2**32 - 1), label="input seed")))
