@@ -6,6 +6,11 @@ Launch ABI (the runtime and the generated code both follow it):
   at offset 16. ``global_id() = (WorkgroupId + group_offset) * workgroup + LocalInvocationId`` and
   ``group_id() = WorkgroupId + group_offset``, so the runtime may split a grid that exceeds
   ``maxComputeWorkGroupCount`` into several dispatches; ``num_groups()`` is the whole launch's count.
+* A kernel with ``elements_per_invocation = E > 1`` (the ``vectorize`` pass) handles ``E`` consecutive
+  elements along x per invocation: the runtime dispatches ``ceil(groups_x / E)`` workgroups along x but
+  writes the count the one-element kernel would have had (``groups_x``) into ``num_groups``, which the
+  kernel uses to leave alone the elements that kernel would not have reached. Every buffer must be
+  bound at an offset that is a multiple of ``4 E`` bytes.
 * Each scalar parameter and each buffer's shape (``ndim`` i32 words) follows in the push constants at the
   offsets recorded here; ``push_constant_size`` is the total, a multiple of 4.
 * Each buffer parameter is a storage buffer (a struct holding a runtime array of the element type) in
@@ -56,5 +61,6 @@ class CompiledKernel:
     push_constant_size: int
     globals: tuple = ()  # of GlobalBinding
     shared_memory: int = 0  # bytes of workgroup memory the kernel declares
+    elements_per_invocation: int = 1  # consecutive x elements one invocation handles (see the ABI above)
 
     HEADER_SIZE = 32

@@ -13,24 +13,27 @@ from .workgroup import shared_bytes
 _cache = {}
 
 
-def compile_kernel(kernel, target):
+def compile_kernel(kernel, target, vectorize=True):
     """Compile ``kernel`` for ``target``; raises :class:`~legionella.errors.CompileError` for code the
-    kernel language does not support.
+    kernel language does not support. ``vectorize=False`` keeps one element per invocation even where the
+    target allows more (the launcher's variant for arrays bound at offsets vector loads cannot use).
 
     >>> compile_kernel(saxpy, Target()).spirv[:4]  # doctest: +SKIP
     b'\\x03\\x02#\\x07'
     """
-    key = (kernel.id, target)
+    key = (kernel.id, target, vectorize)
     compiled = _cache.get(key)
     if compiled is None:
-        compiled = _compile(kernel, target)
+        compiled = _compile(kernel, target, vectorize)
         _cache[key] = compiled
     return compiled
 
 
-def _compile(kernel, target):
+def _compile(kernel, target, vectorize):
     workgroup = choose_workgroup(kernel)
     program = build_program(kernel, target, workgroup)
+    if vectorize:
+        program.vector_width = target.elementwise_width
     run_passes(program)
     spirv = lower(program, target)
     if dump_requested("spirv"):
@@ -40,4 +43,5 @@ def _compile(kernel, target):
     return CompiledKernel(name=kernel.__name__, spirv=spirv, entry_point="main", workgroup=workgroup,
                           params=tuple(program.params), push_constant_size=program.push_size,
                           globals=tuple(program.globals),
-                          shared_memory=shared_bytes(program))
+                          shared_memory=shared_bytes(program),
+                          elements_per_invocation=program.elements_per_invocation)

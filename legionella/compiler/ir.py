@@ -33,6 +33,7 @@ expression with one function. Ops:
 ``extract``    ``attr``: component index of ``args[0]``
 ``shuffle``    ``attr``: tuple of component indices of ``args[0]`` (a swizzle)
 ``insert``     ``attr``: component index; ``args = (composite, value)``
+``splat``      a vector (``type``) with every component ``args[0]`` (made by the ``vectorize`` pass)
 ``atomic``     ``attr = (buffer, op)``: atomic ``op`` on element ``args[0]``; ``args[1:]`` the operands; the old value
 ``barrier``    workgroup barrier (no value)
 ``subgroup``   ``attr``: add min max broadcast shuffle ballot size (see :mod:`.workgroup`)
@@ -203,6 +204,8 @@ class Program:
     written: set  # the BufferRefs some function stores into
     shared: list = dataclasses.field(default_factory=list)  # workgroup.SharedRefs the kernel declares
     globals: list = dataclasses.field(default_factory=list)  # of artifact.GlobalBinding
+    vector_width: int = 1  # elements per invocation the vectorize pass may give an element-wise kernel
+    elements_per_invocation: int = 1  # what it gave this one (the launcher divides grid x by it)
 
     @property
     def functions(self):

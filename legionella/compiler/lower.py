@@ -412,8 +412,8 @@ class FunctionLowering:
 
     def e_cmp(self, e):
         a, b = (self.expr(x) for x in e.args)
-        kind = e.args[0].type.kind
-        return self.f.op(COMPARES[e.attr, kind], self.ml.type(boolean), a, b)
+        kind = scalar_of(e.args[0].type).kind
+        return self.f.op(COMPARES[e.attr, kind], self.ml.type(e.type), a, b)  # bool, or bvecN lane by lane
 
     def e_unop(self, e):
         return self.f.op(UNOPS[e.attr, scalar_of(e.type).kind], self.ml.type(e.type), self.expr(e.args[0]))
@@ -498,16 +498,20 @@ class FunctionLowering:
         return self.f.op(Op.Dot, self.ml.type(e.type), *(self.expr(a) for a in e.args))
 
     def e_isnan(self, e):
-        return self.f.op(Op.IsNan, self.ml.type(boolean), self.expr(e.args[0]))
+        return self.f.op(Op.IsNan, self.ml.type(e.type), self.expr(e.args[0]))
 
     def e_isinf(self, e):
-        return self.f.op(Op.IsInf, self.ml.type(boolean), self.expr(e.args[0]))
+        return self.f.op(Op.IsInf, self.ml.type(e.type), self.expr(e.args[0]))
 
     def e_construct(self, e):
         parts = [self.expr(a) for a in e.args]
         if all(a.op == "const" for a in e.args):
             return self.m.constant_composite(self.ml.type(e.type), parts)
         return self.f.op(Op.CompositeConstruct, self.ml.type(e.type), *parts)
+
+    def e_splat(self, e):
+        value = self.expr(e.args[0])
+        return self.f.op(Op.CompositeConstruct, self.ml.type(e.type), *[value] * e.type.n)
 
     def e_extract(self, e):
         return self.f.op(Op.CompositeExtract, self.ml.type(e.type), self.expr(e.args[0]), e.attr)

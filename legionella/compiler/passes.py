@@ -8,6 +8,9 @@ the disassembled module (both: ``ir,spirv``), to stderr. A pass that fails is na
 fold       constant folding with numpy's scalar semantics (so folded code equals the emulator's result)
 inline     calls of helpers that return only at their end (and never store) become the helper's body
 dce        unreachable statements, constant branches and loops, stores to locals never read
+vectorize  element-wise 1-D kernels handle 4 consecutive elements per invocation with vector loads and
+           stores (device targets only: the runtime launches a quarter of the invocations; see
+           :mod:`.vectorize`)
 cse        repeated pure subexpressions within straight-line code are computed once
 =========  ===========================================================================================
 """
@@ -20,6 +23,7 @@ import numpy as np
 from .ir import (TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, format_function,
                  has_effect)
 from .typerules import scalar_of
+from .vectorize import vectorize
 
 
 # ---- helpers shared by the passes ------------------------------------------------------------------
@@ -211,7 +215,7 @@ def _count(stmts):
 
 # ---- cse -------------------------------------------------------------------------------------------
 _CSE_OPS = frozenset({"binop", "cmp", "unop", "convert", "select", "ext", "dot", "construct", "extract",
-                      "shuffle", "insert", "builtin"})
+                      "shuffle", "insert", "builtin", "splat"})
 
 
 def _candidates(e, versions, found):
@@ -446,6 +450,7 @@ PIPELINE = (
     Pass("inline", inline, "inline simple helpers"),
     Pass("fold", fold, "constant folding after inlining"),
     Pass("dce", dce, "dead-code elimination"),
+    Pass("vectorize", vectorize, "vector loads and stores in element-wise kernels"),
     Pass("cse", cse, "common subexpressions"),
 )
 

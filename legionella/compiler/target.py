@@ -26,6 +26,10 @@ class Target:
     max_workgroup_size: tuple = (128, 128, 64)
     max_push_constants: int = 128
     vendor: str = "generic"  # "nvidia", "amd", "intel", "llvmpipe", ...
+    # Elements per invocation the vectorize pass may give element-wise kernels: the runtime's launcher
+    # honours CompiledKernel.elements_per_invocation and sets 4 (128-bit loads); modules that others
+    # launch (no device) keep one element per invocation.
+    elementwise_width: int = 1
 
     def key(self):
         """A string for cache keys, the same in every process (sets are written sorted)."""

@@ -43,6 +43,9 @@ VENDORS = {0x10DE: "nvidia", 0x1002: "amd", 0x8086: "intel", 0x13B5: "arm", 0x51
 SUBGROUP_OPERATIONS = {0x1: "basic", 0x2: "vote", 0x4: "arithmetic", 0x8: "ballot", 0x10: "shuffle",
                        0x20: "shuffle_relative", 0x40: "clustered", 0x80: "quad"}
 # Highest SPIR-V version each Vulkan version must accept.
+# Element-wise kernels handle this many consecutive elements per invocation (the vectorize pass): vec4
+# loads and stores are 128 bits, the widest single access on every GPU we know.
+ELEMENTWISE_WIDTH = 4
 SPIRV_FOR_VULKAN = {(1, 0): (1, 0), (1, 1): (1, 3), (1, 2): (1, 5), (1, 3): (1, 6), (1, 4): (1, 6)}
 
 
@@ -104,7 +107,8 @@ class DeviceInfo:
             max_shared_memory=self.limits["maxComputeSharedMemorySize"],
             max_workgroup_invocations=self.limits["maxComputeWorkGroupInvocations"],
             max_workgroup_size=self.limits["maxComputeWorkGroupSize"],
-            max_push_constants=self.limits["maxPushConstantsSize"], vendor=self.vendor)
+            max_push_constants=self.limits["maxPushConstantsSize"], vendor=self.vendor,
+            elementwise_width=ELEMENTWISE_WIDTH)
 
 
 _LIMITS = ("maxComputeWorkGroupCount", "maxComputeWorkGroupSize", "maxComputeWorkGroupInvocations",

@@ -64,8 +64,14 @@ class Launcher:
     def __init__(self, kernel, device, compiled=None):
         from . import signature
         self.device = device
+        self.kernel = kernel
         self.name = kernel.__name__
         self.compiled = compiled or compiled_kernel(kernel, device)
+        self.elements = self.compiled.elements_per_invocation
+        # Vector views need every buffer at a multiple of their element size (4 bytes per element);
+        # the allocator aligns arrays to 16, so the one-element fallback is only for offsets it never makes.
+        self.alignment = 4 * self.elements if self.elements > 1 else 0
+        self.fallback = None  # the one-element Launcher, made on first need
         if self.compiled.globals:
             names = ", ".join(g.name for g in self.compiled.globals)
             raise DeviceError(f"kernel {self.name!r} uses module-level bindings ({names}); launching kernels "
@@ -80,8 +86,9 @@ class Launcher:
         if [p.binding for p in buffers] != list(range(len(buffers))):
             raise DeviceError(f"kernel {self.name!r}: buffer bindings {[p.binding for p in buffers]} do not "
                               "follow the launch ABI (0..n-1 in parameter order); this is a compiler bug")
+        variant = ("kernel", kernel.id) if self.elements == 1 else ("kernel", kernel.id, self.elements)
         self.pipeline, self.layout = device.pipeline(
-            ("kernel", kernel.id), self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
+            variant, self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
         limit = device.limits["maxPushConstantsSize"]
         if self.push_size > limit:
             raise DeviceError(f"kernel {self.name!r} needs {self.push_size} bytes of push constants (scalars and "
@@ -90,12 +97,16 @@ class Launcher:
         self.plans = {}  # grid -> plan()
 
     def plan(self, grid):
-        """``(header, count)`` per dispatch for ``grid`` invocations (cached: grids repeat)."""
+        """``(header, count)`` per dispatch for ``grid`` invocations (cached: grids repeat).
+
+        A kernel handling ``E`` elements per invocation gets ``ceil(groups_x / E)`` workgroups along x; the
+        header keeps the one-element count (``num_groups``, from which the kernel knows where to stop)."""
         plan = self.plans.get(grid)
         if plan is None:
             groups = tuple(-(-n // w) for n, w in zip(grid, self.workgroup))
+            dispatched = (-(-groups[0] // self.elements), *groups[1:])
             plan = [] if 0 in groups else [(HEADER.pack(*offset, *groups), count)
-                                           for offset, count in split_groups(groups, self.max_groups)]
+                                           for offset, count in split_groups(dispatched, self.max_groups)]
             if len(self.plans) < MAX_PLANS:
                 self.plans[grid] = plan
         return plan
@@ -115,6 +126,8 @@ class Launcher:
             array = bind(arg, push)
             if array is not None:
                 arrays.append(array)
+        if self.alignment and any(a.binding[1] % self.alignment for a in arrays):
+            return self.one_element_launcher().launch(grid, args)
         plan = self.plan(grid)
         if not plan:
             return
@@ -134,6 +147,16 @@ class Launcher:
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
             for a in arrays:
                 a.serial = serial
+
+
+    def one_element_launcher(self):
+        """The launcher of this kernel compiled with one element per invocation: for arguments bound at
+        offsets the vector views cannot use (compiled on first need; not cached on disk)."""
+        if self.fallback is None:
+            compiled = compiler.compile_kernel(self.kernel, self.device.target, vectorize=False)
+            counters.bump("codegen")
+            self.fallback = Launcher(self.kernel, self.device, compiled=compiled)
+        return self.fallback
 
 
 class Launch:
