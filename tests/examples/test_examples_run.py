@@ -20,7 +20,13 @@ EXAMPLES = {
     "reduction": "(numpy: ",
     "histogram": "matches numpy",
     "matmul": "matches numpy",
+    "sgemm": "shapes match numpy",
 }
+
+
+def test_every_example_is_run_here():
+    assert sorted(EXAMPLES) == sorted(path.stem for path in (REPO / "examples").glob("*.py")
+                                      if path.stem != "__init__")
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
