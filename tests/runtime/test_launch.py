@@ -69,7 +69,8 @@ def test_grid_beyond_max_workgroup_count_is_split_with_the_right_global_ids():
     limit = lg.device().limits["maxComputeWorkGroupCount"][0]
     if limit > 1 << 20:
         pytest.skip(f"maxComputeWorkGroupCount.x is {limit}: too many to exceed here (the y test covers splitting)")
-    n = limit * 64 + 1000
+    elements = K.iota.compile(lg.device().target).elements_per_invocation  # 4 when vectorized
+    n = limit * 64 * elements + 1000
     out = lg.full(n, -1, dtype=np.int32)
     dispatches = lg.stats()["dispatches"]
     K.iota[n](out)
