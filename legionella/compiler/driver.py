@@ -29,7 +29,7 @@ def compile_kernel(kernel, target, vectorize=True):
     return compiled
 
 
-def _compile(kernel, target, vectorize):
+def _compile(kernel, target, vectorize=True):
     workgroup = choose_workgroup(kernel)
     program = build_program(kernel, target, workgroup)
     if vectorize:
