@@ -8,6 +8,7 @@ import pytest
 import legionella as lg
 from legionella.runtime import _vk, validation
 from subprocess_env import TESTS, child_env
+
 needs_layer = pytest.mark.skipif(not validation.requested(), reason="LEGIONELLA_VALIDATION is off in this run")
 
 
