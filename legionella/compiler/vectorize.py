@@ -166,12 +166,12 @@ def _varying_locals(body, index):
 
 
 def _eager_buffers(bounds, body):
-    """Buffers every in-range lane of the scalar kernel accesses: those of the bounds (``len(buf)``) and
-    those loaded or stored at the body's top level, outside conditionally evaluated operands."""
-    found = set()
+    """Buffers every in-range lane may read: those whose length is a bound (``i < len(buf)``) and those
+    the scalar kernel loads or stores at the body's top level, outside conditionally evaluated operands."""
+    found = {b.attr[0] for b in bounds if b.op == "shape" and b.attr[1] == 0 and b.attr[0].type.ndim == 1}
 
     def visit(e):
-        if e.op in ("load", "shape"):
+        if e.op == "load":
             found.add(e.attr[0])
         if e.op in ("and", "or", "ifexp"):
             visit(e.args[0])
@@ -179,8 +179,6 @@ def _eager_buffers(bounds, body):
             for a in e.args:
                 visit(a)
 
-    for b in bounds:
-        visit(b)
     for s in body:
         if isinstance(s, Store):
             found.add(s.buffer)
