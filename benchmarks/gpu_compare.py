@@ -41,7 +41,8 @@ def glsl_launcher(kernel, name):
     twin = lg.Kernel(kernel.py_func, source=kernel.source + f"\n# glslang twin: {name}\n",
                      options=kernel.options)
     device = lg.device()
-    compiled = dataclasses.replace(twin.compile(device.target), spirv=(SPV / f"{name}.spv").read_bytes())
+    compiled = dataclasses.replace(twin.compile(device.target), spirv=(SPV / f"{name}.spv").read_bytes(),
+                                   elements_per_invocation=1)  # the shaders handle the grid they are given
     launcher = Launcher(twin, device, compiled=compiled)
     return lambda grid, *args: launcher.launch(grid, args)
 
