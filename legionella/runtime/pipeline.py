@@ -51,7 +51,7 @@ class Layout:
 
     def _write_set(self, ranges):
         vk = _vk.vk
-        if len(self.sets) >= MAX_CACHED_SETS and self.device.stream.idle:
+        if len(self.sets) >= MAX_CACHED_SETS and self.device.stream.sets_unused:
             self._reset_pools()
         if self._room == 0:
             self._add_pool()

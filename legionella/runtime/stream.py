@@ -255,6 +255,8 @@ class Stream:
             heapq.heappush(self.deferred, (serial, next(self._order), callback))
 
     @property
-    def idle(self):
-        """True when nothing is recorded or in flight (so cached descriptor sets may be recycled)."""
-        return self.open is None and not self.in_flight
+    def sets_unused(self):
+        """True when no descriptor set can be in use: nothing in flight, and the open command buffer (if
+        any) has recorded no dispatch; copies (staging uploads on discrete GPUs) use none. Then cached
+        descriptor sets may be recycled."""
+        return not self.in_flight and (self.open is None or self.bound_set is None)

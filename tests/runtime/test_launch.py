@@ -242,7 +242,10 @@ def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch, host_visible):
     with lg.use_device(device):
         for _ in range(3):
             fresh = [lg.zeros(64, dtype=np.int32) for _ in range(30)]  # kept alive: 90 distinct bindings
-            lg.synchronize()  # the uploads (staging copies on device-local memory) finish: the device is idle
+            lg.synchronize()
+            # An upload recorded now (a staging copy on device-local memory) uses no descriptor set, so
+            # it must not keep the cache from being recycled at the next launch.
+            fresh[0].copy_from(np.zeros(64, dtype=np.int32))
             for a in fresh:
                 K.iota[64](a)  # a new descriptor set per array; within a round the cache cannot be recycled
             lg.synchronize()
