@@ -12,7 +12,7 @@ from ..errors import OutOfMemoryError
 from . import _vk
 
 BLOCK_SIZE = 64 << 20
-MIN_ALIGNMENT = 16
+MIN_ALIGNMENT = 16  # vectorized element-wise kernels read every array as vec4s (16 bytes); launch.py checks
 
 HOST_VISIBLE = 0x2  # VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
 HOST_COHERENT = 0x4
