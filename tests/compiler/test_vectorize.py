@@ -15,11 +15,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import legionella as lg
 from legionella.compiler import driver
 from legionella.compiler.target import Target
-from legionella.lang import Buffer, atomic_add, f32, global_id, i32, u32
+from legionella.lang import Buffer, atomic_add, clamp, f32, global_id, i32, u32
 from legionella.runtime.launch import Launcher
 from legionella.spirv import disassemble
 
@@ -106,6 +107,20 @@ def choices(sign: i32, x: Buffer[f32], y: Buffer[f32], flags: Buffer[i32]):
         flags[i] = 1 if (x[i] > 0.0 and y[i] < 3.0) or i % 4 == 1 else 0
 
 
+def unit(v):
+    """A simple helper: inlined before the pass runs, so the kernel using it stays element-wise."""
+    return clamp(v, 0.0, 1.0)
+
+
+@lg.kernel(workgroup=(64,))
+def helpers_and_branches(flag: i32, x: Buffer[f32], y: Buffer[f32]):
+    i = global_id().x
+    if i < len(y):
+        v = unit(x[i]) + max(x[i], -1.0)
+        w = x[i] * 2.0 if flag > 0 else y[i] - x[i]  # a uniform choice between memory reads: a branch
+        y[i] = w + v if not math.isnan(x[i]) else -5.0
+
+
 SPECS = {
     "saxpy": (saxpy, lambda n: (np.float32(2.5), floats(n), floats(n))),
     "copy": (copy, lambda n: (floats(n), np.zeros(n, np.float32))),
@@ -116,7 +131,14 @@ SPECS = {
     "unsigned_bits": (unsigned_bits, lambda n: (RNG.integers(0, 2**32, n, dtype=np.uint32), np.zeros(n, np.uint32))),
     "choices_positive": (choices, lambda n: (np.int32(1), floats(n), np.zeros(n, np.float32), np.zeros(n, np.int32))),
     "choices_negative": (choices, lambda n: (np.int32(-1), floats(n), np.zeros(n, np.float32), np.zeros(n, np.int32))),
+    "helpers_and_branches_on": (helpers_and_branches, lambda n: (np.int32(1), with_nans(floats(n)), floats(n))),
+    "helpers_and_branches_off": (helpers_and_branches, lambda n: (np.int32(0), with_nans(floats(n)), floats(n))),
 }
+
+
+def with_nans(a):
+    a[::7] = np.nan
+    return a
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -125,6 +147,15 @@ def test_vectorized_kernels_match_the_emulator_at_every_size(name):
     assert_vectorized(kernel)
     for n in SIZES:
         run_both(kernel, n, *make_args(n), rtol=1e-6, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(0, 3000), grid_extra=st.integers(-300, 300))
+def test_any_size_and_grid(n, grid_extra):
+    """Sizes and grids of every residue, including grids short of the data and past it."""
+    grid = max(0, n + grid_extra)
+    run_both(index_as_value, grid, floats(n), np.zeros(n, np.float32), np.zeros(n, np.int32))
+    run_both(saxpy, grid, np.float32(0.5), floats(n), floats(n))
 
 
 def test_aliased_arguments_saxpy_with_x_and_y_the_same_array():
