@@ -114,7 +114,7 @@ def _bounds(cond, index, below):
 
 
 def _split(stmts):
-    """``(prelude, index, index definition, bounds, body)`` of a kernel body."""
+    """``(prelude, index, index definition, bounds, body, the bounds check's Loc)`` of a kernel body."""
     prelude, index, definition = [], None, None
     for pos, s in enumerate(stmts):
         if isinstance(s, Assign) and index is None and _is_global_x(s.value):
@@ -131,7 +131,7 @@ def _split(stmts):
                 break
             if bounds is None or any(_lane_dependent(b, {index}) for b in bounds):
                 break
-            return prelude, index, definition, bounds, body
+            return prelude, index, definition, bounds, body, s.loc
         else:
             break
     raise NotElementwise
@@ -195,7 +195,7 @@ class _Rewrite:
     def __init__(self, program, width):
         self.program = program
         self.width = width
-        self.prelude, self.index, self.definition, self.bounds, self.body = _split(program.kernel.body)
+        self.prelude, self.index, self.definition, self.bounds, self.body, self.loc = _split(program.kernel.body)
         if any(isinstance(s, Assign) and s.var is self.index for s in _assignments(self.body)):
             raise NotElementwise
         prelude_vars = {s.var for s in self.prelude}
@@ -211,7 +211,7 @@ class _Rewrite:
 
     def kernel_body(self):
         """The new kernel body and the views it uses: ``(statements, {buffer: view})``."""
-        loc = self.program.kernel.loc
+        loc = self.loc  # the scaffolding belongs to the user's bounds check
         vector_body = self.stmts(self.body)
         if self.lanes is not None:
             steps = self.const(self.vector(i32), tuple(range(self.width)), loc)
