@@ -85,10 +85,6 @@ def _is_global_x(e):
             and e.args[0].attr == "global_id")
 
 
-def _reads(e, var):
-    return (e.op == "local" and e.attr is var) or any(_reads(a, var) for a in e.args)
-
-
 def _bound(cmp, index, below):
     """The bound ``B`` of ``i < B`` (``below``) or of ``i >= B`` (not ``below``), or None."""
     if cmp.op != "cmp":
