@@ -2,9 +2,10 @@
 ``kernel.emulate``; integers exactly, floats within :data:`FLOAT_RTOL` / :data:`FLOAT_ATOL`.
 
 Each program is written to a module file, imported, and wrapped with ``legionella.kernel`` (which
-reads its source). The conftest runs spirv-val on every module compiled. The same 200 programs run in
-every CI run; ``LEGIONELLA_FUZZ_EXAMPLES=N`` runs N new ones; ``LEGIONELLA_FUZZ_NONFINITE=1`` adds inf and NaN inputs. A failure
-prints the program's source (shrunk by hypothesis).
+reads its source). Each program's module goes through spirv-val and must cause no validation-layer
+error. The same 200 programs run in every CI run; ``LEGIONELLA_FUZZ_EXAMPLES=N`` runs N new ones;
+``LEGIONELLA_FUZZ_NONFINITE=1`` adds inf and NaN inputs. A failure prints the program's source, shrunk
+by hypothesis.
 """
 import importlib.util
 import itertools
@@ -20,8 +21,7 @@ from legionella.runtime import validation
 
 from spirv_validator import spirv_val
 
-sys.path.insert(0, os.path.dirname(__file__))
-import kernelgen  # noqa: E402
+import kernelgen
 
 EXAMPLES = int(os.environ.get("LEGIONELLA_FUZZ_EXAMPLES", "200"))
 # CI runs the same programs every time (a red CI run is about the change, not the draw); asking for a
@@ -33,8 +33,8 @@ NONFINITE = os.environ.get("LEGIONELLA_FUZZ_NONFINITE") == "1"
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True, derandomize=not EXPLORE,
                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                 HealthCheck.large_base_example])
-# Floats: the device may round division and contract multiply-adds differently, and the emulator computes
-# bare float literals on their own in f64, so results agree to a few ulps, amplified by cancellation.
+# Floats: lavapipe matches numpy bit for bit on most programs; ``**`` (a pow) differed by a few ulps
+# (measured: 2 programs in 300, at most 6e-7 relative), which cancellation can amplify.
 FLOAT_RTOL = 1e-4
 FLOAT_ATOL = 1e-5
 
