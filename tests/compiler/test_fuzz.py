@@ -5,7 +5,8 @@ Each program is written to a module file, imported, and wrapped with ``legionell
 reads its source). Each program's module goes through spirv-val and must cause no validation-layer
 error. The same 200 programs run in every CI run; ``LEGIONELLA_FUZZ_EXAMPLES=N`` runs N new ones;
 ``LEGIONELLA_FUZZ_NONFINITE=1`` adds inf and NaN inputs. A failure prints the program's source, shrunk
-by hypothesis.
+by hypothesis; if the driver kills the process instead, the newest ``fuzz_kernel_*.py`` under pytest's
+base temporary directory is the program that did it.
 """
 import importlib.util
 import itertools
