@@ -24,9 +24,10 @@ def warn_about_early_imports():
     search first and a tokenize scan only for files that contain the marker bytes. The warning points
     at the first marker of the module."""
     for name, path in plain_source_modules():
-        if name == "__main__" and bind_script_kernels(sys.modules[name], path):
+        source = marked_source(path)
+        if source is None or (name == "__main__" and bind_script_kernels(sys.modules[name], source, path)):
             continue
-        first_marker = first_marker_line(path)
+        first_marker = first_marker_line(source)
         if first_marker is not None:
             warnings.warn_explicit(
                 f"module {name!r} holds '# legionella:' markers but was imported before "
@@ -36,7 +37,7 @@ def warn_about_early_imports():
                 MarkersNotRewrittenWarning, path, first_marker, module=name)
 
 
-def bind_script_kernels(module, path):
+def bind_script_kernels(module, source, path):
     """Turn the marked functions a running script (``__main__``) has already defined into kernels.
 
     A script cannot be rewritten at import, since it is already running; but ``import legionella.auto``
@@ -44,13 +45,6 @@ def bind_script_kernels(module, path):
     each to a :class:`~legionella.kernel.Kernel` in place, as the rewrite would have. Returns True when
     every kernel marker of the script was bound, False when some def has not run yet (then the caller warns).
     """
-    try:
-        with open(path, "rb") as f:
-            source = f.read()
-    except OSError:
-        return False
-    if MARKER_BYTES not in source:
-        return True
     bound = True
     for statement, marker, lines in marked_kernels(source, path):
         node = statement.node
@@ -91,15 +85,18 @@ def in_standard_library(path, stdlib):
     return path.startswith(stdlib) and not path[len(stdlib):].partition(os.sep)[0].endswith("-packages")
 
 
-def first_marker_line(path):
-    """The line of the first marker comment in the file at ``path``, or None (also for unreadable files)."""
+def marked_source(path):
+    """The bytes of the file at ``path`` when they hold the marker bytes, else None (also when unreadable)."""
     try:
         with open(path, "rb") as f:
             source = f.read()
     except OSError:
         return None
-    if MARKER_BYTES not in source:
-        return None
+    return source if MARKER_BYTES in source else None
+
+
+def first_marker_line(source):
+    """The line of the first marker comment in ``source`` (bytes), or None."""
     try:
         return next((lineno for lineno, _, _ in comment_markers(source)), None)
     except SyntaxError:  # tokenize's complaint about a file that changed since it was imported
