@@ -26,6 +26,7 @@ class Target:
     max_workgroup_size: tuple = (128, 128, 64)
     max_push_constants: int = 128
     vendor: str = "generic"  # "nvidia", "amd", "intel", "llvmpipe", ...
+    device_name: str = "a generic Vulkan 1.1 device"  # for error messages: "the device (NAME) ..."
     # Elements per invocation the vectorize pass may give element-wise kernels: the runtime's launcher
     # honours CompiledKernel.elements_per_invocation and sets 4 (128-bit loads); modules that others
     # launch (no device) keep one element per invocation.

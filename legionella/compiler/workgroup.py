@@ -80,7 +80,7 @@ def declare_shared(fc, node):
     limit = fc.ctx.target.max_shared_memory
     if total > limit:
         raise fc.error(call, f"the kernel declares {total} bytes of shared memory, more than the {limit} bytes "
-                             f"the device ({fc.ctx.target.vendor}) allows per workgroup; use smaller tiles")
+                             f"the device ({fc.ctx.target.device_name}) allows per workgroup; use smaller tiles")
     ref = SharedRef(target.id, t, -1, -1, -1)
     fc.ctx.shared.append(ref)
     fc.scope[target.id] = Static(ref)
@@ -169,7 +169,7 @@ def atomic(fc, obj, node):
 
 def _check_atomic_type(fc, node, name, op, buffer, element):
     target = fc.ctx.target
-    device = f"the device ({target.vendor})"
+    device = f"the device ({target.device_name})"
     shared = isinstance(buffer, SharedRef)
     if isinstance(element, ScalarType) and element.name in INTEGER_ATOMIC_TYPES:
         if element.bits == 64:
@@ -243,7 +243,7 @@ def _require_subgroup(fc, node, name, op):
     feature = SUBGROUP_FEATURES[op]
     target = fc.ctx.target
     if feature not in target.subgroup_operations:
-        raise fc.error(node, f"{name}() needs subgroup {feature} operations, which the device ({target.vendor}) "
+        raise fc.error(node, f"{name}() needs subgroup {feature} operations, which the device ({target.device_name}) "
                              "does not support; use shared memory and barrier() instead")
 
 

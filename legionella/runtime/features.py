@@ -107,7 +107,7 @@ class DeviceInfo:
             max_shared_memory=self.limits["maxComputeSharedMemorySize"],
             max_workgroup_invocations=self.limits["maxComputeWorkGroupInvocations"],
             max_workgroup_size=self.limits["maxComputeWorkGroupSize"],
-            max_push_constants=self.limits["maxPushConstantsSize"], vendor=self.vendor,
+            max_push_constants=self.limits["maxPushConstantsSize"], vendor=self.vendor, device_name=self.name,
             elementwise_width=ELEMENTWISE_WIDTH)
 
 

@@ -505,7 +505,7 @@ BAD = [
     ("float-atomic-add-unsupported", """
         def k(a: Buffer[f32]):
             atomic_add(a, 0, 1.0)
-        """, Target(), ["shaderBufferFloat32AtomicAdd", "the device (generic) does not support"], 2, 5),
+        """, Target(), ["shaderBufferFloat32AtomicAdd", "the device (a generic Vulkan 1.1 device) does not support"], 2, 5),
     ("float-shared-atomic-add-unsupported", """
         def k(a: Buffer[f32]):
             tile = shared(f32, 4)
