@@ -1,7 +1,8 @@
 """``compile_kernel``: the pipeline from a kernel stub to a :class:`~.artifact.CompiledKernel`.
 
-Results are cached in process per ``(kernel.id, target)``; the id already hashes the kernel's own source
-and options, and the runtime's disk cache adds :func:`~.resolve.dependency_hash` for the helpers.
+Results are cached in process per ``(kernel.id, target, vectorize, aliased)``; the id already hashes the
+kernel's own source and options, and the runtime's disk cache adds :func:`~.resolve.dependency_hash` for
+the helpers.
 """
 from .artifact import CompiledKernel
 from .entry import build_program
@@ -13,25 +14,31 @@ from .workgroup import shared_bytes
 _cache = {}
 
 
-def compile_kernel(kernel, target, vectorize=True):
+def compile_kernel(kernel, target, vectorize=True, aliased=False):
     """Compile ``kernel`` for ``target``; raises :class:`~legionella.errors.CompileError` for code the
     kernel language does not support. ``vectorize=False`` keeps one element per invocation even where the
     target allows more (the launcher's variant for arrays bound at offsets vector loads cannot use).
+    ``aliased=True`` allows one array to be bound to several buffer parameters: every storage buffer is
+    decorated ``Aliased``, so each load reads memory after the stores before it, whichever parameter they
+    went through (the launcher's variant for launches that pass an array twice and write it).
 
     >>> compile_kernel(saxpy, Target()).spirv[:4]  # doctest: +SKIP
     b'\\x03\\x02#\\x07'
+    >>> compile_kernel(saxpy, Target(), aliased=True) is compile_kernel(saxpy, Target())  # doctest: +SKIP
+    False
     """
-    key = (kernel.id, target, vectorize)
+    key = (kernel.id, target, vectorize, aliased)
     compiled = _cache.get(key)
     if compiled is None:
-        compiled = _compile(kernel, target, vectorize)
+        compiled = _compile(kernel, target, vectorize, aliased)
         _cache[key] = compiled
     return compiled
 
 
-def _compile(kernel, target, vectorize=True):
+def _compile(kernel, target, vectorize=True, aliased=False):
     workgroup = choose_workgroup(kernel)
     program = build_program(kernel, target, workgroup)
+    program.aliased = aliased
     if vectorize:
         program.vector_width = target.elementwise_width
     run_passes(program)

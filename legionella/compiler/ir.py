@@ -206,6 +206,7 @@ class Program:
     globals: list = dataclasses.field(default_factory=list)  # of artifact.GlobalBinding
     vector_width: int = 1  # elements per invocation the vectorize pass may give an element-wise kernel
     elements_per_invocation: int = 1  # what it gave this one (the launcher divides grid x by it)
+    aliased: bool = False  # buffers may share memory: every buffer variable is decorated Aliased
 
     @property
     def functions(self):

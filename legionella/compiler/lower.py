@@ -126,21 +126,31 @@ class ModuleLowering:
 
     # ---- interface --------------------------------------------------------------------------------
     def buffer_var(self, buffer):
-        """The StorageBuffer variable of a buffer parameter: ``struct { T data[]; }`` in set 0."""
+        """The StorageBuffer variable of a buffer parameter: ``struct { T data[]; }`` in set 0.
+
+        In an aliased program (:attr:`~.ir.Program.aliased`: one array may be bound to several
+        parameters) every variable is decorated ``Aliased``, so the driver reads memory back after a store
+        through another variable instead of assuming distinct variables never overlap; and none is
+        ``NonWritable``, which would tell the driver that the memory behind a read-only parameter does not
+        change during the dispatch (a licence for a non-coherent read-only cache) when another parameter
+        writes it."""
         var = self.buffer_vars.get(buffer)
         if var is None:
             m = self.m
+            aliased = self.program.aliased
             element = buffer.type.element
             array = m.type_runtime_array(self.type(element))
             m.decorate(array, DEC.ArrayStride, element_stride(element))
             block = m.type_struct([array])
             m.decorate(block, DEC.Block)
             m.member_decorate(block, 0, DEC.Offset, 0)
-            if buffer not in self.program.written:
+            if buffer not in self.program.written and not aliased:
                 m.member_decorate(block, 0, DEC.NonWritable)
             var = m.variable(m.type_pointer(SC.StorageBuffer, block), SC.StorageBuffer)
             m.decorate(var, DEC.DescriptorSet, buffer.descriptor_set)
             m.decorate(var, DEC.Binding, buffer.binding)
+            if aliased:
+                m.decorate(var, DEC.Aliased)
             m.name(var, buffer.name)
             self.buffer_vars[buffer] = var
         return var

@@ -40,7 +40,13 @@ Aliasing: the same array may be passed for two parameters (``saxpy(a, y, y)``). 
 touches only its own ``W`` elements, through one view per path: the vector path reads and writes only
 the vector views, in the body's order, and the scalar tail only the scalar views; no two invocations
 touch the same element. So every element sees exactly the loads and stores, in the same order, that
-the ``W`` scalar invocations would have made, whichever buffers alias.
+the ``W`` scalar invocations would have made, whichever buffers alias. That order is only kept by the
+driver when it knows the variables may overlap: SPIR-V lets it assume that storage-buffer variables not
+decorated ``Aliased`` do not, and reuse a load of ``x`` across a store to ``q``. So a launch that binds
+one array to several parameters, one of them written, uses the variant compiled with
+``Program.aliased`` (see :func:`~.driver.compile_kernel`), where the lowering decorates every variable,
+the vector views included. The scalar and vector views of one parameter need no decoration in the
+default variant: one invocation uses only one of them, and invocations touch disjoint elements.
 """
 from ..lang.types import BufferType, ScalarType, VectorType, boolean, i32, u32
 from .calls import BY_KIND, FLOAT_MATH, ROUNDING
