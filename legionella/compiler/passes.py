@@ -214,6 +214,8 @@ def _count(stmts):
 
 
 # ---- cse -------------------------------------------------------------------------------------------
+# Pure operations only. Never "load": a store in between, through any parameter, may change the element,
+# since one array may be passed for several parameters (test_aliasing checks both loads are kept).
 _CSE_OPS = frozenset({"binop", "cmp", "unop", "convert", "select", "ext", "dot", "construct", "extract",
                       "shuffle", "insert", "builtin", "splat"})
 
