@@ -164,7 +164,6 @@ class Launcher:
             for a in arrays:
                 a.serial = serial
 
-
     def written_twice(self, arrays):
         """Whether an array bound to several buffer parameters is written through one of them."""
         bound = collections.Counter(arrays)
