@@ -12,8 +12,8 @@ import ast
 
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
-from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32
-from . import calls, helpers, values as V, workgroup
+from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
+from . import calls, helpers, ranges, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
 from .helpers import annotation_type
@@ -227,31 +227,27 @@ class FunctionCompiler:
             raise self.error(args[2], "range() step must not be zero")
         name = node.target.id
         var = self.local_for_store(node.target, i32)
-        counter = Var(f"{name}.next", i32)
-        out.append(Assign(loc, counter, V.coerce(start, i32)))
-        stop = self.hoist(stop, f"{name}.stop", out, loc)
-        step = self.hoist(step, f"{name}.step", out, loc)
-        read = Expr("local", i32, attr=counter, loc=loc)
-        if V.is_literal(step):
-            cond = V.compare("lt" if step.attr > 0 else "gt", read, stop, loc)
-        else:  # the sign is only known at run time; a zero step runs no iteration (Python raises)
-            upward = V.compare("gt", step, V.literal(0, loc), loc)
-            downward = V.logical("and", [V.compare("lt", step, V.literal(0, loc), loc),
-                                         V.compare("gt", read, stop, loc)], loc)
-            cond = Expr("select", boolean, (upward, V.compare("lt", read, stop, loc), downward), loc=loc)
+        start, stop, step = (self.hoist(b, f"{name}.{part}", out, loc)
+                             for b, part in zip((start, stop, step), ("start", "stop", "step")))
+        # an unsigned counter up to the trip count, not `name += step` (ranges.py says why)
+        trip = self.hoist(ranges.trip_count(start, stop, step, loc), f"{name}.trip", out, loc, u32)
+        counter = Var(f"{name}.count", u32)
+        out.append(Assign(loc, counter, V.const(0, u32, loc)))
+        read = Expr("local", u32, attr=counter, loc=loc)
         self.loop_depth += 1
         body = self.block(node.body)
         self.loop_depth -= 1
-        increment = Assign(loc, counter, V.binary("add", read, step, loc))
-        out.append(Loop(loc, cond, [Assign(loc, var, read), *body], [increment]))
+        increment = Assign(loc, counter, V.binary("add", read, V.literal(1, loc), loc))
+        value = Assign(loc, var, ranges.loop_value(start, read, step, loc))
+        out.append(Loop(loc, V.compare("lt", read, trip, loc), [value, *body], [increment]))
 
-    def hoist(self, e, name, out, loc):
+    def hoist(self, e, name, out, loc, t=i32):
         """Evaluate a loop bound once, as Python does: literals stay, anything else goes to a local."""
         if V.is_literal(e) or e.op == "const":
             return e
-        var = Var(name, i32)
-        out.append(Assign(loc, var, V.coerce(e, i32)))
-        return Expr("local", i32, attr=var, loc=loc)
+        var = Var(name, t)
+        out.append(Assign(loc, var, V.coerce(e, t)))
+        return Expr("local", t, attr=var, loc=loc)
 
     def stmt_break(self, node, out):
         if not self.loop_depth:

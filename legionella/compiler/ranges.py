@@ -1,0 +1,88 @@
+"""``for x in range(start, stop, step)``: an unsigned iteration counter and a trip count.
+
+The frontend lowers the loop to::
+
+    trip = len(range(start, stop, step))     # u32, computed once, before the loop
+    j = 0                                    # u32
+    while j < trip:
+        x = start + i32(j) * step            # i32 arithmetic, wrapping; exact for every value in range
+        body
+        j += 1                               # the continue target: `continue` lands here
+
+rather than the textbook ``x = start; while x < stop: body; x += step``, for three reasons:
+
+* Mesa's NIR loop analysis (lavapipe/llvmpipe 22.3; the other Mesa Vulkan drivers share it) folds every
+  loop exit that compares an induction variable with a constant into a trip count
+  ``(limit - init) / step``, computed in C ``int32``. With ``step == -1`` and ``limit - init`` wrapping
+  to INT_MIN, the driver's own ``idiv`` traps and SIGFPE kills the whole process at pipeline creation:
+  ``for k in range(-1, 8, -1): if k == 2**31 - 1: return ...`` (an early ``return``/``break`` is a loop
+  exit), or ``range(0, -2**31, -1)`` on its own. Here the only induction variable is ``j``, which steps
+  by +1; a division by 1 cannot trap. ``x`` is recomputed from ``j``, so it is no induction variable.
+* ``x += step`` overflows near the i32 limits (``range(0, 2**31 - 1, 2)`` never ended); the trip count
+  is computed in u32 without overflow (a range of i32 values has at most 2**32 - 1 of them).
+* Python rebinds ``x`` from the range at each iteration, whatever the body assigned to it; so does this.
+"""
+from ..lang.types import boolean, i32, u32
+from . import values as V
+from .ir import Expr
+
+
+def trip_count(start, stop, step, loc):
+    """``len(range(start, stop, step))`` as a u32 expression (0 for an empty range; 0 too for a zero
+    step known only at run time, where Python raises). Bounds are i32 expressions or int literals,
+    each evaluated once by the caller. All literals fold here, in Python:
+
+    >>> trip_count(V.literal(2**31 - 5, None), V.literal(2**31 - 1, None), V.literal(1, None), None).attr
+    4
+    """
+    if all(V.is_literal(b) for b in (start, stop, step)):
+        return V.const(len(range(start.attr, stop.attr, step.attr)), u32, loc)
+    start, stop = V.coerce(start, i32), V.coerce(stop, i32)
+    if V.is_literal(step):
+        upward = step.attr > 0
+        nonempty = V.compare("lt" if upward else "gt", start, stop, loc)
+        return _count(nonempty, _span(start, stop, upward, loc), V.const(abs(step.attr), u32, loc), loc)
+    zero = V.const(0, i32, loc)
+    upward = V.compare("gt", step, zero, loc)
+    downward = V.compare("lt", step, zero, loc)
+    nonempty_downward = _select(downward, V.compare("gt", start, stop, loc), V.const(False, boolean, loc), loc)
+    nonempty = _select(upward, V.compare("lt", start, stop, loc), nonempty_downward, loc)
+    span = _select(upward, _span(start, stop, True, loc), _span(start, stop, False, loc), loc)
+    unsigned_step = _unsigned(step)
+    magnitude = _select(upward, unsigned_step, V.binary("sub", V.const(0, u32, loc), unsigned_step, loc), loc)
+    # an empty range's magnitude may be 0 (a zero step); divide by 1 there, the count is 0 anyway
+    divisor = _select(nonempty, magnitude, V.const(1, u32, loc), loc)
+    return _count(nonempty, span, divisor, loc)
+
+
+def loop_value(start, counter, step, loc):
+    """The loop variable at iteration ``counter`` (a u32 expression): ``start + i32(counter) * step``
+    in wrapping i32 arithmetic, exact since the value lies in the range."""
+    offset = V.binary("mul", V.coerce(counter, i32), step, loc)
+    return V.binary("add", V.coerce(start, i32), offset, loc)
+
+
+def _span(start, stop, upward, loc):
+    """``stop - start`` (or ``start - stop`` downward) in u32: exact whenever the range is not empty."""
+    low, high = (start, stop) if upward else (stop, start)
+    return V.binary("sub", _unsigned(high), _unsigned(low), loc)
+
+
+def _count(nonempty, span, magnitude, loc):
+    """``(span - 1) // magnitude + 1`` when the range is not empty, else 0 (all u32, no overflow)."""
+    if magnitude.op == "const" and magnitude.attr == 1:
+        count = span
+    else:
+        last = V.binary("floordiv", V.binary("sub", span, V.literal(1, loc), loc), magnitude, loc)
+        count = V.binary("add", last, V.literal(1, loc), loc)
+    return _select(nonempty, count, V.const(0, u32, loc), loc)
+
+
+def _unsigned(e):
+    """An i32 expression's bits as u32."""
+    return V.coerce(e, u32)
+
+
+def _select(cond, if_true, if_false, loc):
+    """``if_true if cond else if_false``, both evaluated (they are cheap and have no effects)."""
+    return Expr("select", if_true.type, (cond, if_true, if_false), loc=loc)
