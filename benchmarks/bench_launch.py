@@ -46,7 +46,7 @@ class RawSubmit:
         vk = _vk.vk
         device = lg.device()
         self.vk, self.device = vk, device.handle
-        pipeline, layout = device.pipeline(("kernel", touch.id), touch.compile(device.target).spirv, "main", 1,
+        pipeline, layout = device.pipeline(touch.compile(device.target).spirv, "main", 1,
                                            touch.compile(device.target).push_constant_size)
         ranges = ((array.allocation.block.buffer, array.allocation.offset, array.nbytes),)
         p_set = layout.descriptor_set(ranges)

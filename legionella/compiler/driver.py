@@ -1,8 +1,9 @@
 """``compile_kernel``: the pipeline from a kernel stub to a :class:`~.artifact.CompiledKernel`.
 
-Results are cached in process per ``(kernel.id, target, vectorize, aliased)``; the id already hashes the
-kernel's own source and options, and the runtime's disk cache adds :func:`~.resolve.dependency_hash` for
-the helpers.
+Results are cached in process per ``(kernel, target, vectorize, aliased)``, by the Kernel object rather
+than its id: the id hashes only the kernel's own source and options, and a reloaded module whose helpers
+changed makes new Kernels with the same ids. The runtime's disk cache adds
+:func:`~.resolve.dependency_hash` for the helpers.
 """
 from .artifact import CompiledKernel
 from .entry import build_program
@@ -27,7 +28,7 @@ def compile_kernel(kernel, target, vectorize=True, aliased=False):
     >>> compile_kernel(saxpy, Target(), aliased=True) is compile_kernel(saxpy, Target())  # doctest: +SKIP
     False
     """
-    key = (kernel.id, target, vectorize, aliased)
+    key = (kernel, target, vectorize, aliased)
     compiled = _cache.get(key)
     if compiled is None:
         compiled = _compile(kernel, target, vectorize, aliased)

@@ -1,5 +1,4 @@
 """``dispatch_spirv``: run a SPIR-V compute module on numpy arrays, for tests of the SPIR-V emitter."""
-import hashlib
 
 import numpy as np
 
@@ -23,9 +22,8 @@ def dispatch_spirv(spirv_bytes, buffers, push_constants=b"", groups=(1, 1, 1), e
         raise ValueError(f"groups {groups} exceed this device's maxComputeWorkGroupCount {limits}")
     push = bytes(push_constants) + b"\0" * (-len(push_constants) % 4)
     arrays = [array(np.ascontiguousarray(b)) for b in buffers]
-    key = ("spirv", hashlib.sha256(spirv_bytes).hexdigest(), entry_point, len(arrays), len(push))
     with device.lock:
-        pipeline, layout = device.pipeline(key, spirv_bytes, entry_point, len(arrays), len(push))
+        pipeline, layout = device.pipeline(spirv_bytes, entry_point, len(arrays), len(push))
         bindings = tuple(a.binding for a in arrays)
         p_set = layout.descriptor_set(bindings)
         chunk = (_vk.ffi.from_buffer(push) if push else _vk.ffi.NULL, len(push), groups)

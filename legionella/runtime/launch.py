@@ -97,10 +97,8 @@ class Launcher:
         if [p.binding for p in buffers] != list(range(len(buffers))):
             raise DeviceError(f"kernel {self.name!r}: buffer bindings {[p.binding for p in buffers]} do not "
                               "follow the launch ABI (0..n-1 in parameter order); this is a compiler bug")
-        variant = (("kernel", kernel.id) + ((self.elements,) if self.elements > 1 else ())
-                   + (("aliased",) if aliased else ()))
         self.pipeline, self.layout = device.pipeline(
-            variant, self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
+            self.compiled.spirv, self.compiled.entry_point, len(buffers), self.push_size)
         limit = device.limits["maxPushConstantsSize"]
         if self.push_size > limit:
             raise DeviceError(f"kernel {self.name!r} needs {self.push_size} bytes of push constants (scalars and "
@@ -202,10 +200,12 @@ class Launch:
 
     def __call__(self, *args):
         device = current_device()
-        launcher = device.launchers.get(self.kernel.id)
+        # Keyed by the Kernel object: a reloaded module makes new Kernels with the same ids (when only a
+        # helper changed), and they must not launch the old code.
+        launcher = device.launchers.get(self.kernel)
         if launcher is None:
             with device.lock:
-                launcher = device.launchers.get(self.kernel.id)
+                launcher = device.launchers.get(self.kernel)
                 if launcher is None:
-                    launcher = device.launchers[self.kernel.id] = Launcher(self.kernel, device)
+                    launcher = device.launchers[self.kernel] = Launcher(self.kernel, device)
         launcher.launch(self.grid, args)

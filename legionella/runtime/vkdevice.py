@@ -5,6 +5,7 @@ logical device is created on first use, so listing devices is cheap. Everything 
 touched under its ``lock``, which makes launching from several threads safe.
 """
 import collections
+import hashlib
 import contextlib
 import os
 import threading
@@ -72,8 +73,8 @@ class Device:
         self.staging_memory = None if self.host_visible else self._allocator(True, staging=True)
         self.stream = Stream(self)
         self.layouts = {}  # (bindings, push size) -> pipeline.Layout
-        self.pipelines = {}  # ("kernel", id) or ("spirv", hash, ...) -> (VkPipeline, Layout)
-        self.launchers = {}  # kernel id -> launch.Launcher
+        self.pipelines = {}  # (SPIR-V hash, entry point, bindings, push size) -> (VkPipeline, Layout)
+        self.launchers = {}  # Kernel -> launch.Launcher (the object, not its id: see launch.Launch)
         self.disk_key = cache.device_key(self.info)
         self.pipeline_cache = self._create_pipeline_cache(cache.load_pipeline_cache(self.disk_key, self.info))
 
@@ -135,8 +136,12 @@ class Device:
             layout = self.layouts[key] = pipeline.Layout(self, bindings, push_size)
         return layout
 
-    def pipeline(self, key, spirv, entry_point, bindings, push_size):
-        """``(VkPipeline, Layout)`` for ``key``, created (through the pipeline cache) on first use."""
+    def pipeline(self, spirv, entry_point, bindings, push_size):
+        """``(VkPipeline, Layout)`` for a module, created (through the pipeline cache) on first use.
+
+        Keyed by the module's bytes, not by a kernel's id: a kernel whose helpers changed (a reloaded
+        module) keeps its id but must get a new pipeline, and identical modules may share one."""
+        key = (hashlib.sha256(spirv).digest(), entry_point, bindings, push_size)
         found = self.pipelines.get(key)
         if found is None:
             layout = self.layout(bindings, push_size)

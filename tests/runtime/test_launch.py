@@ -250,7 +250,7 @@ def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch, host_visible):
                 K.iota[64](a)  # a new descriptor set per array; within a round the cache cannot be recycled
             lg.synchronize()
             arrays += fresh
-        layout = device.launchers[K.iota.id].layout
+        layout = device.launchers[K.iota].layout
         assert len(layout.sets) <= 30  # recycled when the next round's first launch found the device idle
         assert len(layout.pools) <= 30 // 4 + 1  # the pools were reset too, not just the dictionary
         assert all(a.numpy().tolist() == list(range(64)) for a in arrays)
