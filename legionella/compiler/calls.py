@@ -1,4 +1,4 @@
-"""Calls in kernel code: casts, vector constructors, intrinsics, ``math.*``, Python builtins, helpers.
+"""Calls in kernel code: casts, vector and matrix constructors, intrinsics, ``math.*``, Python builtins, helpers.
 
 Intrinsics and library functions are recognised by identity (the object the name resolves to) and
 mapped through the data tables below; GLSL.std.450 instructions are named by their grammar names and
@@ -9,7 +9,7 @@ import math
 
 from ..lang import intrinsics as lang
 from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, i32, ivec3, vec3
-from . import values as V, workgroup
+from . import matrices, values as V, workgroup
 from .ir import BufferRef, Expr
 from .resolve import helper_function
 from .typerules import promote, require_target, scalar_of, with_scalar
@@ -54,7 +54,7 @@ def call(fc, obj, node):
     if isinstance(obj, VectorType):
         return construct_vector(fc, obj, node)
     if isinstance(obj, MatrixType):
-        raise fc.error(node, "matrix values are not supported yet; use vectors")
+        return matrices.construct(fc, obj, node)
     handler = _HANDLERS.get(_key(obj))
     if handler is not None:
         return handler(fc, obj, node)
@@ -309,4 +309,4 @@ _HANDLERS = {**{k: float_math for k in FLOAT_MATH}, **{k: rounding for k in ROUN
              lang.length: length, lang.dot: dot, lang.select: select, builtins.len: length_of,
              math.isnan: classify, math.isinf: classify, math.fmod: fmod,
              builtins.int: python_cast, builtins.float: python_cast, builtins.bool: python_cast,
-             **workgroup.HANDLERS}
+             **workgroup.HANDLERS, **matrices.HANDLERS}

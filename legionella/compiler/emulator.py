@@ -43,7 +43,8 @@ import numpy as np
 
 from ..errors import CompileError
 from ..lang.invocation import Invocation, current
-from ..lang.types import BufferType, ScalarType, StructType, Vector, VectorType, as_lang_type
+from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
+                          as_lang_type)
 
 MAX_GRID_RANK = 3
 
@@ -340,6 +341,31 @@ class VectorBufferView:
         self._host[index] = value.data if isinstance(value, Vector) else value
 
 
+class MatrixBufferView:
+    """A ``Buffer[matN]`` over a host array with trailing axes (N, N) whose ``[j]`` is column ``j`` (the
+    std430 layout): elements are :class:`Matrix` values, copies, as a kernel's ``m = a[i]`` is a value."""
+
+    def __init__(self, host, name, matrix_type):
+        self._host = host
+        self._elements = BufferView.of(host[..., 0, 0], name)
+        self.matrix_type = matrix_type
+
+    @property
+    def shape(self):
+        return self._elements.shape
+
+    def __len__(self):
+        return len(self._host)
+
+    def __getitem__(self, index):
+        self._elements._check(index)
+        return Matrix(self.matrix_type, self._host[index])
+
+    def __setitem__(self, index, value):
+        self._elements._check(index)
+        self._host[index] = value.data if isinstance(value, Matrix) else value
+
+
 # --- arguments ------------------------------------------------------------------------------------
 
 class _BoundArguments:
@@ -422,6 +448,8 @@ def _buffer_argument(name, where, buffer_type, value, bound):
                         f"{buffer_type.ndim}-D")
     if isinstance(element, VectorType):
         return VectorBufferView(host, f"buffer {name!r}", element)
+    if isinstance(element, MatrixType):
+        return MatrixBufferView(host, f"buffer {name!r}", element)
     if isinstance(element, StructType):
         host = host.view((np.record, host.dtype))
     return BufferView.of(host, f"buffer {name!r}")
@@ -430,11 +458,16 @@ def _buffer_argument(name, where, buffer_type, value, bound):
 def _logical_shape(host, element):
     """The shape of ``host`` seen as a buffer of ``element``, or None when its dtype cannot be that:
     a ``Buffer[vecN]`` takes arrays of the scalar type with a trailing axis of N when the vector's std430
-    size is its width (not vec3), as the runtime does."""
+    size is its width (not vec3), and a ``Buffer[matN]`` (N, N) trailing axes (not mat3), as the runtime does."""
     if isinstance(element, VectorType):
         tight = element.size == element.n * element.scalar.size and element.align == element.size
         if tight and host.dtype == element.scalar.dtype and host.shape and host.shape[-1] == element.n:
             return host.shape[:-1]
+        return None
+    if isinstance(element, MatrixType):
+        axes = (element.cols, element.column.n)
+        if not element.padded and host.dtype == element.column.scalar.dtype and host.shape[-2:] == axes:
+            return host.shape[:-2]
         return None
     return host.shape if host.dtype == element.dtype else None
 

@@ -9,6 +9,7 @@ import inspect
 from ..errors import CompileError
 from ..lang.types import BufferType, ScalarType, VectorType, as_lang_type, boolean
 from .artifact import CompiledKernel, Param
+from . import matrices
 from .bindings import GlobalBuffers, numeric_element
 from .frontend import CompilerContext, FunctionCompiler, Static
 from .ir import Assign, BufferRef, Expr, Function, Program, Store, Var
@@ -53,6 +54,8 @@ def interface(kernel, src, target):
             if t.uniform or not numeric_element(t.element):
                 raise _param_error(src, arg, f"{t.name} cannot be a kernel parameter; buffer elements must be "
                                              "numeric scalars, vectors or structs (use Buffer[u32] for flags)")
+            if matrices.buffer_element_problem(t.element):
+                raise _param_error(src, arg, matrices.buffer_element_problem(t.element))
             offset = -(-offset // 4) * 4
             ref = BufferRef(name, t, len(buffers), len(members) + 2)
             for k in range(t.ndim):

@@ -17,6 +17,7 @@ from . import calls, helpers, ranges, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
 from .helpers import annotation_type
+from . import matrices
 from .resolve import constant_value, resolve_attribute
 from .typerules import TupleType, TypeRuleError, can_assign, require_target
 
@@ -57,7 +58,7 @@ if hasattr(ast, "TryStar"):
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
           ast.Mod: "mod", ast.Pow: "pow", ast.LShift: "lshift", ast.RShift: "rshift", ast.BitAnd: "bitand",
-          ast.BitOr: "bitor", ast.BitXor: "bitxor"}
+          ast.BitOr: "bitor", ast.BitXor: "bitxor", ast.MatMult: "matmul"}
 CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
 UNOPS = {ast.USub: "neg", ast.UAdd: "pos", ast.Invert: "invert"}
 
@@ -350,6 +351,9 @@ class FunctionCompiler:
             if isinstance(place, Expr) and isinstance(target, ast.Subscript) and isinstance(place.type, ScalarType):
                 self.store_component(target, value, out, value_node)
                 return
+            if isinstance(place, Expr) and place.op == "extract" and V.is_matrix(place.args[0]):
+                matrices.store_column(self, target, value, out, value_node)
+                return
         raise self.error(target, "can only assign to names, buffer elements and vector components")
 
     def store_place(self, place, value, value_node, target, out):
@@ -572,6 +576,8 @@ class FunctionCompiler:
             return Expr("shape", i32, attr=(base.buffer, k.attr % base.buffer.type.ndim), loc=loc)
         if isinstance(base, Place):
             base = self.load(base, node)
+        if isinstance(base, Expr) and V.is_matrix(base):
+            return matrices.column(self, base, node)
         if isinstance(base, Expr) and isinstance(base.type, (VectorType, TupleType)):
             k = self.value(node.slice)
             n = base.type.n if isinstance(base.type, VectorType) else len(base.type.elements)
@@ -609,9 +615,7 @@ class FunctionCompiler:
         return Place(buffer, linear, (), buffer.type.element)
 
     def expr_binop(self, node):
-        op = BINOPS.get(type(node.op))
-        if op is None:
-            raise self.error(node, "the matrix operator @ is not supported; use * on mat types")
+        op = BINOPS[type(node.op)]
         return self.checked(node, V.binary, op, self.value(node.left), self.value(node.right), self.loc(node))
 
     def expr_unaryop(self, node):

@@ -7,11 +7,11 @@ are push-constant members after the 32-byte header, and ``global_id()`` is
 (selection and loop merges) as SPIR-V requires. Instruction choice per operand kind is data: the tables
 below map ``(ir op, kind letter)`` to an opcode.
 """
-from ..lang.types import ScalarType, StructType, VectorType, boolean, i32, u32, uvec3
+from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32, u32, uvec3
 from ..spirv import GLSL, Module, Op, enums
 from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store, has_effect
 from .typerules import TupleType, scalar_of, with_scalar
-from . import workgroup_lowering
+from . import matrix_lowering, workgroup_lowering
 from .workgroup import SharedRef
 
 SC = enums.StorageClass
@@ -92,6 +92,8 @@ class ModuleLowering:
                 m.type_float(t.bits) if t.kind == "f" else m.type_int(t.bits, signed=t.kind == "i"))
         elif isinstance(t, VectorType):
             tid = m.type_vector(self.type(t.scalar), t.n)
+        elif isinstance(t, MatrixType):
+            tid = m.type_matrix(self.type(t.column), t.cols)
         elif isinstance(t, TupleType):
             tid = m.type_struct([self.type(e) for e in t.elements])
         elif isinstance(t, StructType):
@@ -144,6 +146,9 @@ class ModuleLowering:
             block = m.type_struct([array])
             m.decorate(block, DEC.Block)
             m.member_decorate(block, 0, DEC.Offset, 0)
+            if isinstance(element, MatrixType):  # an array of matrices carries its layout on the member
+                m.member_decorate(block, 0, DEC.ColMajor)
+                m.member_decorate(block, 0, DEC.MatrixStride, element.column_stride)
             if buffer not in self.program.written and not aliased:
                 m.member_decorate(block, 0, DEC.NonWritable)
             var = m.variable(m.type_pointer(SC.StorageBuffer, block), SC.StorageBuffer)
@@ -551,6 +556,7 @@ STATEMENTS = {Assign: FunctionLowering.s_assign, Store: FunctionLowering.s_store
 EXPRESSIONS = {name[2:]: method for name, method in vars(FunctionLowering).items() if name.startswith("e_")}
 EXPRESSIONS["literal"] = FunctionLowering.e_const
 EXPRESSIONS.update(workgroup_lowering.LOWERINGS)
+EXPRESSIONS.update(matrix_lowering.LOWERINGS)
 
 
 def lower(program, target):

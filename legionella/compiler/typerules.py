@@ -125,6 +125,8 @@ def can_assign(value_type, var_type, weak_value=None):
         return False
     if isinstance(var_type, VectorType) and var_type.n != value_type.n:
         return False
+    if isinstance(var_type, MatrixType) and var_type != value_type:
+        return False
     return bool(np.can_cast(sv.dtype, st.dtype, "safe"))
 
 

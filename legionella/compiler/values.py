@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, i32, scalar_of_dtype, u32
+from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, f32, i32, scalar_of_dtype, u32
 from .ir import Expr
 from .typerules import TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with
 
@@ -115,13 +115,17 @@ def _check_operands(op, t):
 
 OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
               "lshift": "<<", "rshift": ">>", "bitand": "&", "bitor": "|", "bitxor": "^", "eq": "==",
-              "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+              "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "matmul": "@"}
 
 
 def binary(op, a, b, loc):
     """``a <op> b`` with numpy's result type; ``**`` with a literal integer exponent multiplies."""
+    if op == "matmul":
+        return matmul(a, b, loc)
     if is_literal(a) and is_literal(b):
         return fold_literals(op, a, b, loc)
+    if is_matrix(a) or is_matrix(b):
+        return matrix_binary(op, a, b, loc)
     t = common_type(a, b)
     _check_operands(op, t)
     if op == "pow":
@@ -190,10 +194,12 @@ def unary(op, e, loc):
         value = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert}[op](e.attr)
         return literal(value, loc)
     s = scalar_of(e.type)
-    if s is None or isinstance(e.type, MatrixType):
+    if s is None or (isinstance(e.type, MatrixType) and op == "invert"):
         raise TypeRuleError(f"unary operator is not defined for {e.type.name}")
     if op == "pos":
         return e
+    if isinstance(e.type, MatrixType):
+        return Expr("matrix_map", e.type, (e,), attr=op, loc=loc)
     if s.kind == "b":
         if op == "invert":
             return Expr("unop", e.type, (e,), attr="not", loc=loc)
@@ -201,6 +207,70 @@ def unary(op, e, loc):
     if op == "invert" and s.kind == "f":
         raise TypeRuleError(f"operator '~' needs an integer operand, not {e.type.name}")
     return Expr("unop", e.type, (e,), attr=op, loc=loc)
+
+
+# ---- matrices (column-major f32): each operator means what it means in numpy ----------------------
+# Element-wise operators: lowered column by column (``matrix_map``), except matrix * scalar, which is
+# OpMatrixTimesScalar (``matmul``); ``@`` is the linear-algebra product.
+MATRIX_ELEMENTWISE = frozenset({"add", "sub", "mul", "truediv"})
+MATMUL_FORMS = {(MatrixType, VectorType): "MatrixTimesVector", (VectorType, MatrixType): "VectorTimesMatrix",
+                (MatrixType, MatrixType): "MatrixTimesMatrix"}
+
+
+def is_matrix(e):
+    """Whether ``e`` is a typed matrix value."""
+    return not is_literal(e) and isinstance(e.type, MatrixType)
+
+
+def matmul(a, b, loc):
+    """``a @ b``: matrix @ vector, vector @ matrix or matrix @ matrix (f32; inner sizes must agree)."""
+    form = MATMUL_FORMS.get(tuple(None if is_literal(x) else type(x.type) for x in (a, b)))
+    if form is None:
+        names = " and ".join("a literal" if is_literal(x) else f"a {x.type.name}" for x in (a, b))
+        hint = "; for two vectors use dot(a, b)" if all(isinstance(x.type, VectorType) for x in (a, b)
+                                                       if not is_literal(x)) else ""
+        raise TypeRuleError(f"'@' is the matrix product: it takes a matrix and a vector, or two matrices, "
+                            f"not {names}{hint}")
+    for x in (a, b):
+        if isinstance(x.type, VectorType) and x.type.scalar != f32:
+            raise TypeRuleError(f"'@' multiplies f32 vectors, not {x.type.name}; convert with vec{x.type.n}(...)")
+    inner_a = a.type.cols if isinstance(a.type, MatrixType) else a.type.n
+    inner_b = b.type.column.n if isinstance(b.type, MatrixType) else b.type.n
+    if inner_a != inner_b:
+        raise TypeRuleError(f"the sizes do not match in {a.type.name} @ {b.type.name}: {inner_a} against "
+                            f"{inner_b}")
+    if form == "MatrixTimesVector":
+        t = a.type.column
+    elif form == "VectorTimesMatrix":
+        t = VectorType(f32, b.type.cols)
+    else:
+        t = MatrixType(a.type.column, b.type.cols)
+    return Expr("matmul", t, (a, b), attr=form, loc=loc)
+
+
+def matrix_binary(op, a, b, loc):
+    """``+ - * /`` with a matrix operand: element-wise with a matrix of the same size or an f32 scalar."""
+    mat, other = (a, b) if is_matrix(a) else (b, a)
+    mt = mat.type
+    if op not in MATRIX_ELEMENTWISE:
+        raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' is not defined for {mt.name}")
+    if not is_literal(other) and isinstance(other.type, VectorType):
+        if op == "mul":
+            product = "m @ v for the matrix-vector product" if mat is a else "v @ m for the vector-matrix product"
+            raise TypeRuleError(f"'*' of a {mt.name} and a {other.type.name} would be element-wise (numpy's "
+                                f"broadcasting); use {product}")
+        raise TypeRuleError(f"cannot combine a {a.type.name} and a {b.type.name} with '{OP_SYMBOLS[op]}'")
+    if is_matrix(other):
+        if other.type != mt:
+            raise TypeRuleError(f"cannot combine a {a.type.name} and a {b.type.name}: the sizes differ")
+        return Expr("matrix_map", mt, (a, b), attr=op, loc=loc)
+    if not is_literal(other) and other.type != mt.column.scalar:
+        raise TypeRuleError(f"a {mt.name} combines with f32 scalars, not {other.type.name}; convert with "
+                            "f32(...)")
+    scalar = coerce(other, mt.column.scalar)
+    if op == "mul":
+        return Expr("matmul", mt, (mat, scalar), attr="MatrixTimesScalar", loc=loc)
+    return Expr("matrix_map", mt, (a, scalar) if mat is a else (scalar, b), attr=op, loc=loc)
 
 
 def truth(e):

@@ -8,10 +8,11 @@ import threading
 import numpy as np
 
 from .invocation import current
-from .types import ivec3, scalar_of_dtype, uvec4, Vector
+from .types import ivec3, Matrix, scalar_of_dtype, uvec4, Vector
 
 __all__ = ["global_id", "local_id", "group_id", "num_groups", "workgroup_size",
            "fma", "clamp", "mix", "select", "dot", "cross", "length", "normalize",
+           "transpose", "determinant", "inverse",
            "shared", "barrier",
            "atomic_add", "atomic_min", "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exchange",
            "atomic_compare_exchange",
@@ -89,6 +90,22 @@ def length(v):
 def normalize(v):
     """``v / length(v)``."""
     return Vector(v.type, v.data / np.sqrt(np.dot(v.data, v.data)))
+
+
+def transpose(m):
+    """The transpose of a matrix (``OpTranspose``): column ``j`` of the result is row ``j`` of ``m``."""
+    return Matrix(m.type, m.data.T)
+
+
+def determinant(m):
+    """The determinant of a matrix (GLSL ``Determinant``), an f32."""
+    return np.linalg.det(m.data)
+
+
+def inverse(m):
+    """The inverse of a matrix (GLSL ``MatrixInverse``). A singular matrix has none: the device returns
+    undefined values, the emulator raises numpy's ``LinAlgError``."""
+    return Matrix(m.type, np.linalg.inv(m.math).T)
 
 
 # --- workgroup memory and barriers ----------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each type is an immutable, hashable object, so the compiler can use them as keys. Scalar and vector
 types are also callable: in plain Python (and in ``kernel.emulate``) ``f32(x)`` returns a numpy scalar
-with the device's semantics (``i32(-2.7) == -2``, integers wrap), and ``vec3(1, 2, 3)`` a :class:`Vector`.
+with the device's semantics (``i32(-2.7) == -2``, integers wrap), ``vec3(1, 2, 3)`` a :class:`Vector` and
+``mat2(1, 2, 3, 4)`` a :class:`Matrix`.
 
 >>> i32(-2.7), u32(-1), f32(1) / f32(3)
 (np.int32(-2), np.uint32(4294967295), np.float32(0.33333334))
@@ -185,9 +186,86 @@ class VectorType:
         return self.name
 
 
+class Matrix:
+    """A small matrix value in plain Python, stored like SPIR-V: ``data[j]`` is column ``j``.
+
+    ``m[j]`` is column ``j`` (a :class:`Vector`), ``@`` is the linear-algebra product (with a vector or a
+    matrix), ``*`` with a scalar scales, and ``+ - * /`` between matrices are element-wise, as in numpy.
+
+    >>> m = mat2(1, 2, 3, 4)   # columns (1, 2) and (3, 4)
+    >>> m[1], m @ vec2(1, 0)
+    (vec2(3.0, 4.0), vec2(1.0, 2.0))
+    """
+    __slots__ = ("type", "data")
+
+    def __init__(self, mtype, data):
+        self.type = mtype
+        self.data = np.asarray(data, dtype=mtype.column.scalar.dtype).reshape(mtype.cols, mtype.column.n).copy()
+
+    @property
+    def math(self):
+        """The matrix as numpy writes it (rows first): ``m.math[r, c]`` is row ``r`` of column ``c``."""
+        return self.data.T
+
+    def __getitem__(self, j):
+        return Vector(self.type.column, self.data[j])
+
+    def __setitem__(self, j, column):
+        self.data[j] = column.data if isinstance(column, Vector) else column
+
+    def __len__(self):
+        return self.type.cols
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self):
+        return f"{self.type.name}({', '.join(repr(self[j]) for j in range(self.type.cols))})"
+
+    def __eq__(self, other):
+        return isinstance(other, Matrix) and self.type == other.type and bool((self.data == other.data).all())
+
+    __hash__ = None
+    __array_ufunc__ = None  # numpy must not broadcast over a Matrix: ``v * m`` is an error, as in kernels
+
+    def __matmul__(self, other):
+        if isinstance(other, Matrix):
+            return Matrix(self.type, (self.math @ other.math).T)
+        if isinstance(other, Vector):
+            return Vector(self.type.column, self.math @ other.data)
+        return NotImplemented
+
+    def __rmatmul__(self, other):
+        if isinstance(other, Vector):
+            return Vector(VectorType(self.type.column.scalar, self.type.cols), other.data @ self.math)
+        return NotImplemented
+
+    def _elementwise(self, other, fn, reflected=False):
+        if isinstance(other, Vector):
+            return NotImplemented
+        other_data = other.data if isinstance(other, Matrix) else other
+        a, b = (other_data, self.data) if reflected else (self.data, other_data)
+        return Matrix(self.type, fn(a, b))
+
+
+def _matrix_operator(fn, reflected=False):
+    return lambda self, other: self._elementwise(other, fn, reflected)
+
+
+for _name, _fn in {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide}.items():
+    setattr(Matrix, f"__{_name}__", _matrix_operator(_fn))
+    setattr(Matrix, f"__r{_name}__", _matrix_operator(_fn, reflected=True))
+Matrix.__neg__ = lambda self: Matrix(self.type, -self.data)
+Matrix.__pos__ = lambda self: self
+
+
 @dataclasses.dataclass(frozen=True)
 class MatrixType:
-    """``mat2/3/4``: square f32 matrices, column-major as in SPIR-V and GLSL."""
+    """``mat2/3/4``: square f32 matrices, column-major as in SPIR-V and GLSL.
+
+    std430 lays a matrix out as an array of its columns: ``mat2`` is 16 bytes, ``mat4`` 64, and ``mat3``
+    48 (each vec3 column padded to 16 bytes, so its ``dtype`` of 36 bytes is not its memory layout).
+    """
     column: VectorType
     cols: int
 
@@ -198,6 +276,36 @@ class MatrixType:
     @property
     def dtype(self):
         return np.dtype((self.column.scalar.dtype, (self.cols, self.column.n)))
+
+    @property
+    def column_stride(self):
+        """Bytes from one column to the next in std430 (16 for mat3's vec3 columns)."""
+        return -(-self.column.size // self.column.align) * self.column.align
+
+    @property
+    def size(self):
+        return self.cols * self.column_stride
+
+    @property
+    def align(self):
+        return self.column.align
+
+    @property
+    def padded(self):
+        """Whether std430 pads the columns (mat3), so a host array of shape (..., n, n) cannot hold it."""
+        return self.column_stride != self.column.size
+
+    def __call__(self, *parts):
+        """``mat3(c0, c1, c2)`` from columns, ``mat3(x00, x01, ..., x22)`` from n*n scalars in column-major
+        order (first column first), ``mat3(s)`` with ``s`` on the diagonal."""
+        n, rows = self.cols, self.column.n
+        if len(parts) == 1 and not isinstance(parts[0], (Vector, np.ndarray)):
+            return Matrix(self, np.eye(n, rows) * parts[0])
+        if len(parts) == n and all(isinstance(p, Vector) and p.type.n == rows for p in parts):
+            return Matrix(self, [p.data for p in parts])
+        if len(parts) == n * rows and not any(isinstance(p, (Vector, np.ndarray)) for p in parts):
+            return Matrix(self, parts)
+        raise TypeError(f"{self.name}() takes {n} vec{rows} columns, {n * rows} numbers or one number")
 
     def __repr__(self):
         return self.name

@@ -11,7 +11,7 @@ import struct
 import numpy as np
 
 from ..errors import DeviceError
-from ..lang.types import BufferType, ScalarType, VectorType
+from ..lang.types import BufferType, MatrixType, ScalarType, VectorType
 from .array import Array
 
 # ScalarType (kind, bits) -> struct format; bool travels as a 32-bit word, as SPIR-V wants it.
@@ -76,14 +76,18 @@ def vector_binder(kernel_name, param):
 
 
 def buffer_layout(btype):
-    """``(dtype, trailing)``: an array can be ``btype`` when its dtype is ``dtype`` and, for vectors, its
-    last dimension is ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)``: any vector
-    whose std430 size is its width); ``trailing`` is 0 for other elements, None when no array fits."""
+    """``(dtype, trailing)``: an array can be ``btype`` when its dtype is ``dtype`` and its shape ends with
+    the tuple ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)``: any vector whose
+    std430 size is its width; ``Buffer[mat4]`` takes ``(..., 4, 4)``, whose ``[j]`` is column ``j``);
+    ``trailing`` is ``()`` for other elements, None when no array fits (vec3, mat3: std430 pads them)."""
     element = btype.element
     if isinstance(element, VectorType):
         tight = element.size == element.n * element.scalar.size and element.align == element.size
-        return (element.scalar.dtype, element.n) if tight else (element.dtype, None)
-    return element.dtype, 0
+        return (element.scalar.dtype, (element.n,)) if tight else (element.dtype, None)
+    if isinstance(element, MatrixType):
+        shape = (element.cols, element.column.n)
+        return (element.column.scalar.dtype, shape) if not element.padded else (element.dtype, None)
+    return element.dtype, ()
 
 
 def buffer_binder(kernel_name, param, device):
@@ -94,14 +98,14 @@ def buffer_binder(kernel_name, param, device):
     shape_offset = param.shape_offset
     max_range = device.limits["maxStorageBufferRange"]
     dtype, trailing = buffer_layout(btype)
-    rank = btype.ndim + (1 if trailing else 0)
+    rank = btype.ndim + len(trailing or ())
 
     def bind(arg, push):
         if type(arg) is not Array and not isinstance(arg, Array):
             hint = " (copy it to the device with lg.array(x))" if isinstance(arg, np.ndarray) else ""
             raise TypeError(f"{where}: got a {type(arg).__name__}{hint}; pass an lg.Array")
         shape = arg.shape
-        if arg.dtype != dtype or trailing is None or (trailing and (not shape or shape[-1] != trailing)):
+        if arg.dtype != dtype or trailing is None or tuple(shape[len(shape) - len(trailing):]) != trailing:
             raise TypeError(f"{where}: got an array of {arg.dtype} with shape {shape}; "
                             f"the kernel expects elements of {btype.element.name} ({btype.element.dtype})")
         if len(shape) != rank:
@@ -112,8 +116,7 @@ def buffer_binder(kernel_name, param, device):
         if arg.nbytes > max_range:
             raise DeviceError(f"{where}: the array has {arg.nbytes:,} bytes, more than the {max_range:,} bytes "
                               f"(maxStorageBufferRange) {device.name} can bind; split it into smaller arrays")
-        if trailing:
-            shape = shape[:-1]
+        shape = shape[:len(shape) - len(trailing)]
         if any(n > I32_MAX for n in shape):
             raise ValueError(f"{where}: dimension sizes above {I32_MAX} are not supported (shape {arg.shape})")
         if shape_offset >= 0:
