@@ -3,13 +3,14 @@
 The frontend lowers the loop to::
 
     trip = len(range(start, stop, step))     # u32, computed once, before the loop
-    j = 0                                    # u32
-    while j < trip:
-        x = start + i32(j) * step            # i32 arithmetic, wrapping; exact for every value in range
+    end = start + i32(trip) * step           # where the range ends (i32 arithmetic, wrapping)
+    j = -trip                                # u32
+    while j != 0:
+        x = end + i32(j) * step              # = start + (iteration number) * step, exact in the range
         body
         j += 1                               # the continue target: `continue` lands here
 
-rather than the textbook ``x = start; while x < stop: body; x += step``, for three reasons:
+rather than the textbook ``x = start; while x < stop: body; x += step``, for these reasons:
 
 * Mesa's NIR loop analysis (lavapipe/llvmpipe 22.3; the other Mesa Vulkan drivers share it) folds every
   loop exit that compares an induction variable with a constant into a trip count
@@ -21,6 +22,10 @@ rather than the textbook ``x = start; while x < stop: body; x += step``, for thr
 * ``x += step`` overflows near the i32 limits (``range(0, 2**31 - 1, 2)`` never ended); the trip count
   is computed in u32 without overflow (a range of i32 values has at most 2**32 - 1 of them).
 * Python rebinds ``x`` from the range at each iteration, whatever the body assigned to it; so does this.
+
+``j`` counts up to 0 rather than from 0 up to ``trip`` because llvmpipe runs an exit test against the
+constant 0 faster than one against a value: a nested loop with a one-operation body took 20 ms instead
+of 24 (4096 invocations, 160 x 160 iterations each; lavapipe 22.3, two cores).
 """
 from ..lang.types import boolean, i32, u32
 from . import values as V
@@ -56,8 +61,8 @@ def trip_count(start, stop, step, loc):
 
 
 def loop_value(start, counter, step, loc):
-    """The loop variable at iteration ``counter`` (a u32 expression): ``start + i32(counter) * step``
-    in wrapping i32 arithmetic, exact since the value lies in the range."""
+    """``start + i32(counter) * step`` for a u32 ``counter``, in wrapping i32 arithmetic: the loop
+    variable (from ``end`` and ``j``), and ``end`` itself (from ``start`` and ``trip``)."""
     offset = V.binary("mul", V.coerce(counter, i32), step, loc)
     return V.binary("add", V.coerce(start, i32), offset, loc)
 
