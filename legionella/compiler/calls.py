@@ -162,6 +162,9 @@ def _common(fc, node, args):
     for a in args:
         if V.is_literal(a):
             t = fc.checked(node, V.weak_with, a.attr, t)
+    if isinstance(t, MatrixType):
+        raise fc.error(node, f"this function takes scalars and vectors, not a {t.name}; matrices take @, "
+                             "+ - * / and transpose/determinant/inverse (or apply it to each column m[j])")
     fc.checked(node, require_target, t, fc.ctx.target)
     return t, [fc.checked(node, V.coerce, a, t) for a in args]
 

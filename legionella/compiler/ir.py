@@ -34,6 +34,9 @@ expression with one function. Ops:
 ``shuffle``    ``attr``: tuple of component indices of ``args[0]`` (a swizzle)
 ``insert``     ``attr``: component index; ``args = (composite, value)``
 ``splat``      a vector (``type``) with every component ``args[0]`` (made by the ``vectorize`` pass)
+``matmul``     ``attr``: MatrixTimesVector, VectorTimesMatrix, MatrixTimesMatrix or MatrixTimesScalar
+``matrix_map`` ``attr``: add sub mul truediv neg, element-wise over matrices (a scalar operand splats)
+``transpose``  the transpose of matrix ``args[0]``
 ``atomic``     ``attr = (buffer, op)``: atomic ``op`` on element ``args[0]``; ``args[1:]`` the operands; the old value
 ``barrier``    workgroup barrier (no value)
 ``subgroup``   ``attr``: add min max broadcast shuffle ballot size (see :mod:`.workgroup`)

@@ -97,7 +97,8 @@ def promote(a, b):
     shape_b = b if not isinstance(b, ScalarType) else None
     if shape_a is not None and shape_b is not None:
         if isinstance(shape_a, MatrixType) or isinstance(shape_b, MatrixType):
-            return None  # matrix products are typed by the caller
+            raise TypeRuleError(f"cannot combine {a.name} and {b.name} here; matrices take @, + - * / and "
+                                "transpose/determinant/inverse")
         if shape_a.n != shape_b.n:
             raise TypeRuleError(f"cannot combine {a.name} and {b.name}: the widths differ")
     shape = shape_a or shape_b

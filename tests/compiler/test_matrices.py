@@ -213,6 +213,36 @@ def test_buffer_of_mat4_takes_column_arrays_from_lg_array():
         products[N](lg.array(ms.reshape(N, 16)), lg.array(vs), *outputs)
 
 
+@lg.kernel
+def documented(ms: Buffer[mat4], pts: Buffer[vec4], out: Buffer[vec4], inv: Buffer[mat4]):
+    """The example of docs/language.md (Matrices), a conditional matrix, and a column filled by a scalar."""
+    i = global_id().x
+    if i < len(pts):
+        m = ms[i]
+        r = mat4(2.0)
+        r[3] = vec4(1.0, 0.0, 0.0, 1.0)
+        out[i] = (m @ r) @ pts[i]
+        chosen = m if i % 2 == 0 else r
+        filled = mat4(1.0)
+        filled[1] = 0.25
+        inv[i] = inverse(transpose(m)) * 0.5 + chosen - filled
+
+
+def test_the_documented_example():
+    rng = np.random.default_rng(7)
+    m = well_conditioned(4, N, 8)
+    pts = rng.standard_normal((N, 4)).astype(np.float32)
+    _, _, out, inv = run_both(documented, N, cols(m), pts, np.zeros_like(pts), np.zeros((N, 4, 4), np.float32),
+                              rtol=RTOL, atol=1e-5)
+    r = np.eye(4, dtype=np.float32) * 2
+    r[:, 3] = [1, 0, 0, 1]  # column 3, row-major view
+    assert_close(out, np.einsum("nrc,nc->nr", m @ r, pts))
+    chosen = np.where((np.arange(N) % 2 == 0)[:, None, None], m, r)
+    filled = np.eye(4, dtype=np.float32)
+    filled[:, 1] = 0.25
+    assert_close(inv, cols(np.linalg.inv(np.swapaxes(m, -1, -2)) * 0.5 + chosen - filled))
+
+
 # ---- emulation values ------------------------------------------------------------------------------
 def test_matrix_values_in_plain_python_follow_numpy():
     m = mat3(1, 2, 3, 4, 5, 6, 7, 8, 10)
@@ -287,6 +317,14 @@ CASES = [
             m = mat4(1.0)
             m = mat2(1.0)
         """, "cannot assign a mat2", 3, 9),
+    ("function-of-matrix", """
+        def k(a: Buffer[mat2]):
+            a[0] = abs(a[1])
+        """, "this function takes scalars and vectors, not a mat2", 2, 12),
+    ("column-of-buffer-element", """
+        def k(a: Buffer[mat2]):
+            a[0][1] = vec2(1.0)
+        """, "can only assign columns of a local matrix variable", 2, 5),
     ("determinant-of-vector", """
         def k(a: Buffer[vec4], d: Buffer[f32]):
             d[0] = determinant(a[0])
