@@ -7,7 +7,6 @@
   would overflow, zero-trip ranges with either step sign, steps known only at run time, ``break``,
   ``continue``, assignments to the loop variable in the body, and the loop variable after the loop.
 """
-import hashlib
 import json
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.compiler import Target, compile_kernel
 from legionella.lang import Buffer, global_id, i32
 from differential import run_both
 from subprocess_env import TESTS, child_env
@@ -229,8 +227,9 @@ def test_break_continue_and_rebinding_the_loop_variable():
 
 DETERMINISM = """
 import hashlib, test_range_loops as t
+from legionella.compiler import Target, compile_kernel
 kernels = [t.reproducer, t.nested, t.literal_ranges, t.runtime_ranges, t.rebinding]
-print(hashlib.sha256(b''.join(t.compile_kernel(k, t.Target()).spirv for k in kernels)).hexdigest())
+print(hashlib.sha256(b''.join(compile_kernel(k, Target()).spirv for k in kernels)).hexdigest())
 """
 
 
