@@ -42,6 +42,8 @@ import types
 import numpy as np
 
 from ..errors import CompileError
+from . import emulated_bindings
+from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
 from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
                           as_lang_type)
@@ -112,8 +114,10 @@ class _EmulatedLaunch:
 
     def __call__(self, *args, **kwargs):
         kernel = self.kernel
+        decls, named, kwargs = emulated_bindings.split_keywords(kernel, kwargs)
         bound = _bind_arguments(kernel, args, kwargs)
-        function = _FunctionRewriter().function(kernel.py_func)
+        views = emulated_bindings.views(kernel, decls, named, _buffer_argument, bound)
+        function = _FunctionRewriter(views).function(kernel.py_func)
         workgroup = _workgroup_of(kernel)
         num_groups = tuple(-(-g // w) for g, w in zip(self.grid, workgroup))
         run, make_workgroup = _run_workgroup, Workgroup
@@ -215,8 +219,9 @@ class _FunctionRewriter:
     function is copied once per launch.
     """
 
-    def __init__(self):
+    def __init__(self, bindings):
         self._copies = {}
+        self._bindings = bindings  # BindingDecl -> its view for this launch (emulated_bindings.views)
 
     def function(self, fn):
         """The copy of ``fn`` that runs with ``_KERNEL_BUILTINS``."""
@@ -240,6 +245,8 @@ class _FunctionRewriter:
 
     def value(self, value):
         """``value`` as kernel code should see it."""
+        if isinstance(value, BindingDecl):
+            return self._bindings[value]
         if isinstance(value, types.FunctionType) and _is_kernel_code(value.__module__):
             return self.function(value)
         if isinstance(value, types.ModuleType) and _is_kernel_code(value.__name__):

@@ -13,7 +13,7 @@ import ast
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
-from . import calls, helpers, ranges, values as V, workgroup
+from . import calls, helpers, ranges, uniforms, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
 from .helpers import annotation_type
@@ -359,6 +359,10 @@ class FunctionCompiler:
 
     def store_place(self, place, value, value_node, target, out):
         """Store into a buffer element (or a member of one), converting like numpy."""
+        if isinstance(place.buffer, uniforms.UniformRef):
+            raise self.error(target, f"{place.buffer.name} is a {place.buffer.type.name} binding, which kernels "
+                                     f"read but never write; declare it as Buffer[{place.buffer.type.element.name}] "
+                                     "to write it")
         t = place.type
         if isinstance(t, StructType):
             raise self.error(target, f"cannot store a whole {t.name}; assign its fields one by one "
@@ -516,7 +520,10 @@ class FunctionCompiler:
     def from_python(self, obj, node):
         """A module-level object as seen from kernel code: constants fold, others stay static."""
         if isinstance(obj, BindingDecl):
-            return Static(self.checked(node, self.ctx.global_buffers.ref, obj))
+            ref = self.checked(node, self.ctx.global_buffers.ref, obj)
+            if isinstance(ref, uniforms.UniformRef):  # its one value: NAME.field, or NAME for a scalar/vector
+                return Place(ref, uniforms.place_index(), (), ref.type.element)
+            return Static(ref)
         c = constant_value(obj)
         if c is not None:
             if isinstance(c, (bool, int, float)):

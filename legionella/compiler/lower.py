@@ -12,6 +12,7 @@ from ..spirv import GLSL, Module, Op, enums
 from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store, has_effect
 from .typerules import TupleType, scalar_of, with_scalar
 from . import matrix_lowering, workgroup_lowering
+from .uniforms import UniformRef, uniform_pointer
 from .workgroup import SharedRef
 
 SC = enums.StorageClass
@@ -338,6 +339,8 @@ class FunctionLowering:
         """An access chain to a buffer element, then through its member path."""
         if isinstance(buffer, SharedRef):
             return workgroup_lowering.shared_pointer(self, buffer, index, path, leaf_type)
+        if isinstance(buffer, UniformRef):
+            return uniform_pointer(self, buffer, path, leaf_type)
         var = self.ml.buffer_var(buffer)
         indices = [self.ml.const(i32, 0), self.expr(index), *(self.ml.const(i32, k) for k in path)]
         return self.f.op(Op.AccessChain, self.ml.pointer(SC.StorageBuffer, leaf_type), var, *indices)

@@ -73,7 +73,7 @@ def vectorize(program):
     """Rewrite an element-wise kernel to handle ``program.vector_width`` elements per invocation and set
     ``program.elements_per_invocation``; any other kernel is left as it is."""
     width = program.vector_width
-    if width == 1 or program.shared:
+    if width == 1 or program.shared or program.globals:  # binding globals keep one element per invocation
         return
     try:
         body, aliases = _Rewrite(program, width).kernel_body()

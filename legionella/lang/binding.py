@@ -13,10 +13,12 @@ Each (set, binding) pair may be declared once per process; a second declaration 
 :class:`~legionella.errors.MarkerError` naming both places. Re-running the same declaration (a reload)
 replaces it.
 """
+import sys
+
 import numpy as np
 
 from ..errors import LegionellaError, MarkerError
-from .types import BufferType
+from .types import BufferType, StructType
 
 _declarations = {}  # (set, binding) -> BindingDecl, for the whole process
 
@@ -51,7 +53,12 @@ class BindingDecl:
     def bind(self, array):
         """Bind the host array (an ``lg.Array`` or anything with a matching ``dtype``) the runtime will use.
 
+        A ``Uniform[T]`` takes an ``lg.Array`` of one ``T`` or a value of ``T`` (a dataclass instance, a
+        numpy structured scalar, a number or a vector), copied now and uploaded by the next launch.
         A dtype that does not match the declared element type is a ``TypeError``."""
+        if self.type.uniform and not _is_device_array(array):
+            self._array = uniform_value(self.type.element, array, f"{self.module}.{self.name} ({self.where})")
+            return
         dtype = getattr(array, "dtype", None)
         if dtype is None or np.dtype(dtype).base != self.type.dtype.base:
             raise TypeError(f"{self.module}.{self.name} is declared as {self.type.name} (at {self.where}); "
@@ -70,6 +77,38 @@ class BindingDecl:
     def __repr__(self):
         return (f"<legionella.BindingDecl {self.module}.{self.name}: {self.type.name} set={self.set} "
                 f"binding={self.binding}>")
+
+
+def _is_device_array(value):
+    runtime = sys.modules.get("legionella.runtime")
+    return runtime is not None and isinstance(value, runtime.Array)
+
+
+def uniform_value(element, value, where):
+    """``value`` as a one-element numpy array of ``element`` (the lang type of a ``Uniform[T]``).
+
+    ``value`` is a dataclass instance (of ``T``), a numpy structured scalar or one-element array of
+    ``T``'s dtype, or for a scalar or vector ``T`` a number or a sequence of its components.
+
+    >>> uniform_value(vec2, (1, 2), "X")                                 # doctest: +SKIP
+    array([[1., 2.]], dtype=float32)
+    """
+    dtype = np.dtype(element.dtype)
+    if isinstance(value, (np.ndarray, np.void)) and value.dtype in (dtype, dtype.base) and value.nbytes == dtype.itemsize:
+        return np.frombuffer(np.ascontiguousarray(value).tobytes(), dtype=dtype).copy()
+    out = np.zeros(1, dtype)
+    try:
+        if isinstance(element, StructType):
+            if not isinstance(value, element.cls):
+                raise TypeError
+            for name, _ in element.fields:
+                out[name][0] = np.asarray(getattr(value, name))
+        else:
+            out[0] = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where} is a Uniform[{element.name}]: got {value!r}; bind a {element.name} value or an "
+                        f"lg.Array of one {element.name} ({dtype})") from None
+    return out
 
 
 def register(decl):

@@ -114,7 +114,7 @@ class DeviceInfo:
 _LIMITS = ("maxComputeWorkGroupCount", "maxComputeWorkGroupSize", "maxComputeWorkGroupInvocations",
            "maxComputeSharedMemorySize", "maxStorageBufferRange", "maxPushConstantsSize",
            "minStorageBufferOffsetAlignment", "maxMemoryAllocationCount", "maxBoundDescriptorSets",
-           "timestampPeriod")
+           "minUniformBufferOffsetAlignment", "timestampPeriod")
 
 
 def _limits(limits):

@@ -1,8 +1,10 @@
 """Pipelines, their layouts and descriptor sets, each created once and cached on the device.
 
-A layout depends only on the number of storage buffers and the push-constant size, so kernels with the
-same signature share it. Descriptor sets are cached per layout by the buffer ranges they point at:
-``(VkBuffer, offset, range)`` tuples, which stay valid however often arrays come and go.
+A layout depends only on its descriptor sets' bindings (for most kernels: the number of storage buffers
+in set 0) and the push-constant size, so kernels with the same signature share it. Descriptor sets are
+cached per layout by the buffer ranges they point at: ``(VkBuffer, offset, range)`` tuples, which stay
+valid however often arrays come and go. A kernel with ``# legionella: binding`` globals may use several
+sets (and uniform buffers); its cached entry is then the array of all its sets, bound together.
 """
 from . import _vk
 
@@ -10,23 +12,35 @@ SETS_PER_POOL = 256
 MAX_CACHED_SETS = 4096
 
 
-class Layout:
-    """A descriptor-set layout (``bindings`` storage buffers in set 0) and the pipeline layout around it."""
+def storage_sets(count):
+    """The set bindings of the launch ABI's parameters: ``count`` storage buffers in set 0."""
+    return (tuple((i, False) for i in range(count)),)
 
-    def __init__(self, device, bindings, push_size):
+
+def _descriptor_type(uniform):
+    vk = _vk.vk
+    return vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER if uniform else vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+
+
+class Layout:
+    """Descriptor-set layouts and the pipeline layout around them.
+
+    ``sets`` is a number of storage buffers in set 0 (the launch ABI), or, per set index from 0, a tuple
+    of ``(binding, uniform)`` pairs (an empty tuple for a set nothing uses); :meth:`descriptor_set` takes
+    one buffer range per binding, in that order."""
+
+    def __init__(self, device, sets, push_size):
         vk = _vk.vk
         self.device = device
-        self.bindings = bindings
+        self.sets_spec = storage_sets(sets) if isinstance(sets, int) else sets
+        self.slots = [(k, binding, uniform) for k, entries in enumerate(self.sets_spec)
+                      for binding, uniform in entries]
+        self.bindings = len(self.slots)
         self.push_size = push_size
-        layout_bindings = [vk.VkDescriptorSetLayoutBinding(
-            binding=i, descriptorType=vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount=1,
-            stageFlags=vk.VK_SHADER_STAGE_COMPUTE_BIT) for i in range(bindings)]
-        set_info = vk.VkDescriptorSetLayoutCreateInfo(bindingCount=bindings, pBindings=layout_bindings or None)
-        self.set_layout = _vk.call("vkCreateDescriptorSetLayout", vk.vkCreateDescriptorSetLayout,
-                                   device.handle, set_info, None)
+        self.set_layouts = [self._set_layout(entries) for entries in self.sets_spec]
         ranges = [vk.VkPushConstantRange(stageFlags=vk.VK_SHADER_STAGE_COMPUTE_BIT, offset=0, size=push_size)]
-        set_layouts = [self.set_layout]
-        layout_info = vk.VkPipelineLayoutCreateInfo(setLayoutCount=1, pSetLayouts=set_layouts,
+        set_layouts = self.set_layouts
+        layout_info = vk.VkPipelineLayoutCreateInfo(setLayoutCount=len(set_layouts), pSetLayouts=set_layouts,
                                                     pushConstantRangeCount=1 if push_size else 0,
                                                     pPushConstantRanges=ranges if push_size else None)
         self.handle = _vk.call("vkCreatePipelineLayout", vk.vkCreatePipelineLayout, device.handle, layout_info, None)
@@ -34,8 +48,18 @@ class Layout:
         self.sets = {}  # tuple of (buffer, offset, range) -> VkDescriptorSet[1] (ready for vkCmdBindDescriptorSets)
         self._room = 0  # sets left in the newest pool
 
+    def _set_layout(self, entries):
+        vk = _vk.vk
+        layout_bindings = [vk.VkDescriptorSetLayoutBinding(
+            binding=binding, descriptorType=_descriptor_type(uniform), descriptorCount=1,
+            stageFlags=vk.VK_SHADER_STAGE_COMPUTE_BIT) for binding, uniform in entries]
+        set_info = vk.VkDescriptorSetLayoutCreateInfo(bindingCount=len(entries), pBindings=layout_bindings or None)
+        return _vk.call("vkCreateDescriptorSetLayout", vk.vkCreateDescriptorSetLayout, self.device.handle,
+                        set_info, None)
+
     def descriptor_set(self, ranges):
-        """The ``VkDescriptorSet[1]`` binding ``ranges`` (``(VkBuffer, offset, range)`` per binding), or None."""
+        """The ``VkDescriptorSet[n]`` (one per set) binding ``ranges`` (``(VkBuffer, offset, range)`` per
+        binding, in the layout's order), or None when the layout has no bindings."""
         if not self.bindings:
             return None
         p_set = self.sets.get(ranges)
@@ -55,25 +79,31 @@ class Layout:
             self._reset_pools()
         if self._room == 0:
             self._add_pool()
-        set_layouts = [self.set_layout]
-        alloc = vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pools[-1], descriptorSetCount=1,
+        set_layouts = self.set_layouts
+        alloc = vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pools[-1], descriptorSetCount=len(set_layouts),
                                                pSetLayouts=set_layouts)
-        handle = _vk.call("vkAllocateDescriptorSets", vk.vkAllocateDescriptorSets, self.device.handle, alloc)[0]
+        handles = _vk.call("vkAllocateDescriptorSets", vk.vkAllocateDescriptorSets, self.device.handle, alloc)
         self._room -= 1
         infos = [vk.VkDescriptorBufferInfo(buffer=b, offset=o, range=r) for b, o, r in ranges]
-        writes = [vk.VkWriteDescriptorSet(dstSet=handle, dstBinding=i, descriptorCount=1,
-                                          descriptorType=vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, pBufferInfo=[info])
-                  for i, info in enumerate(infos)]
+        writes = [vk.VkWriteDescriptorSet(dstSet=handles[k], dstBinding=binding, descriptorCount=1,
+                                          descriptorType=_descriptor_type(uniform), pBufferInfo=[info])
+                  for (k, binding, uniform), info in zip(self.slots, infos)]
         vk.vkUpdateDescriptorSets(self.device.handle, len(writes), writes, 0, None)
-        p_set = _vk.ffi.new("VkDescriptorSet[1]")
-        p_set[0] = handle
+        p_set = _vk.ffi.new(f"VkDescriptorSet[{len(handles)}]")
+        for k, handle in enumerate(handles):
+            p_set[k] = handle
         return p_set
 
     def _add_pool(self):
         vk = _vk.vk
-        sizes = [vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                         descriptorCount=SETS_PER_POOL * self.bindings)]
-        info = vk.VkDescriptorPoolCreateInfo(maxSets=SETS_PER_POOL, poolSizeCount=1, pPoolSizes=sizes)
+        # A pool holds SETS_PER_POOL entries of this layout, each one set per set index.
+        counts = {}
+        for _, _, uniform in self.slots:
+            counts[uniform] = counts.get(uniform, 0) + SETS_PER_POOL
+        sizes = [vk.VkDescriptorPoolSize(type=_descriptor_type(uniform), descriptorCount=n)
+                 for uniform, n in counts.items()]
+        info = vk.VkDescriptorPoolCreateInfo(maxSets=SETS_PER_POOL * len(self.set_layouts), poolSizeCount=len(sizes),
+                                             pPoolSizes=sizes)
         self.pools.append(_vk.call("vkCreateDescriptorPool", vk.vkCreateDescriptorPool, self.device.handle,
                                    info, None))
         self._room = SETS_PER_POOL

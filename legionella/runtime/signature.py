@@ -90,10 +90,11 @@ def buffer_layout(btype):
     return element.dtype, ()
 
 
-def buffer_binder(kernel_name, param, device):
-    """Check an :class:`Array` against ``Buffer[T, n]``, pack its shape, and return it for binding."""
+def buffer_binder(kernel_name, param, device, where=None):
+    """Check an :class:`Array` against ``Buffer[T, n]``, pack its shape, and return it for binding;
+    ``where`` names the argument in errors (default: the parameter)."""
     btype = param.type
-    where = _where(kernel_name, param)
+    where = where or _where(kernel_name, param)
     shape_format = struct.Struct(f"<{btype.ndim}i")
     shape_offset = param.shape_offset
     max_range = device.limits["maxStorageBufferRange"]

@@ -152,7 +152,7 @@ class Stream:
             lib.vkCmdBindPipeline(cmd, BIND_POINT_COMPUTE, pipeline)
             self.bound_pipeline = pipeline
         if p_set is not None and p_set is not self.bound_set:
-            lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, 1, p_set, 0, _vk.ffi.NULL)
+            lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, len(p_set), p_set, 0, _vk.ffi.NULL)
             self.bound_set = p_set
         for push, size, (x, y, z) in chunks:
             if size:

@@ -45,14 +45,21 @@ def clashes(out: Buffer[f32]):
 
 @lg.kernel
 def uniform_global(out: Buffer[vec4]):
-    out[0] = PARAMS[0]
+    out[0] = PARAMS * PARAMS.x  # a scalar or vector Uniform reads as NAME itself
 
 
-def test_a_global_on_a_parameter_binding_and_uniform_globals_are_compile_errors():
+def test_a_global_on_a_parameter_binding_is_a_compile_error():
     with pytest.raises(lg.CompileError, match="which this kernel's buffer parameter 'out' uses"):
         compile_kernel(clashes, Target())
-    with pytest.raises(lg.CompileError, match="Uniform globals are not supported yet"):
-        compile_kernel(uniform_global, Target())
+
+
+def test_a_uniform_global_is_a_uniform_block_with_no_shape():
+    ck = compile_kernel(uniform_global, Target())
+    (params,) = ck.globals
+    assert (params.set, params.binding, params.shape_offset, params.writes) == (2, 0, -1, False)
+    assert ck.push_constant_size == 36  # the header and out's shape only
+    text = disassemble(ck.spirv)
+    assert any(line.endswith("Uniform") and "OpVariable" in line for line in text.splitlines())
 
 
 def test_dependency_hash_covers_the_declarations():
