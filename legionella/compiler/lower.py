@@ -483,7 +483,9 @@ class FunctionLowering:
     def e_ifexp(self, e):
         cond_e, a_e, b_e = e.args
         c = self.expr(cond_e)
-        if is_cheap(a_e) and is_cheap(b_e):
+        # a bool condition selects a whole vector or matrix only from SPIR-V 1.4 on; before, a branch
+        selectable = isinstance(e.type, ScalarType) or self.ml.target.spirv_version >= (1, 4)
+        if is_cheap(a_e) and is_cheap(b_e) and selectable:
             return self.f.op(Op.Select, self.ml.type(e.type), c, self.expr(a_e), self.expr(b_e))
         f, m = self.f, self.m
         then_label, else_label, merge = m.new_id(), m.new_id(), m.new_id()
