@@ -14,6 +14,7 @@ from subprocess_env import REPO, child_env, device_of_a_fresh_process
 # example -> what its main() prints once its check has passed
 EXAMPLES = {
     "saxpy": "result checked",
+    "bindings": "result checked",
     "mandelbrot": "pixels equal to the emulator's",
     "heat": "matches numpy",
     "nbody": "matches numpy",
