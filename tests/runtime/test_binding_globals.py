@@ -301,3 +301,57 @@ def copy_param(out: Buffer[f32], src: Buffer[f32]):
     out = lg.zeros(1000)
     mod.copy[1000](out, SRC=lg.array(src))
     np.testing.assert_array_equal(out.numpy(), src)
+
+
+VECTOR_MODULE = HEADER + """
+# legionella: binding set=1 binding=0
+COLOR = Uniform[vec4]
+
+
+def tint(v):
+    return v * COLOR.w + COLOR  # a helper reads the uniform too
+
+
+# legionella: kernel
+def paint(out: Buffer[vec4]):
+    i = global_id().x
+    if i < len(out):
+        out[i] = tint(out[i]) * COLOR.x
+"""
+
+
+def test_vector_uniform_read_as_itself_in_a_helper_device_equals_emulate(load):
+    mod = load(VECTOR_MODULE)
+    start = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for color in [(2.0, 0.5, 1.0, 3.0), lg.array(np.array([1.5, 2.0, 0.0, -1.0], np.float32))]:
+        out, emulated = lg.array(start), start.copy()
+        mod.paint[3](out, COLOR=color)
+        mod.paint.emulate[3](emulated, COLOR=color)
+        c = np.asarray(color)
+        np.testing.assert_allclose(out.numpy(), (start * c[3] + c) * c[0])
+        np.testing.assert_array_equal(out.numpy(), emulated)
+
+
+def test_one_array_as_a_parameter_and_a_written_global(load):
+    mod = load(BUFFER_MODULE)
+    mod.TABLE.bind(lg.array(np.arange(8, dtype=np.float32)))
+    shared = lg.array(np.array([1, 2, 3, 4], np.int32))
+    out = lg.zeros(4)
+    mod.lookup[4](out, shared, HITS=shared)  # idx read through the parameter, written through HITS
+    np.testing.assert_array_equal(shared.numpy(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(out.numpy(), np.array([1, 2, 3, 4]) * 2.0)
+
+
+def test_a_set_beyond_the_device_limit_is_a_device_error(load):
+    limit = lg.device().limits["maxBoundDescriptorSets"]
+    mod = load(HEADER + f"""
+# legionella: binding set={limit} binding=0
+FAR = Buffer[f32]
+
+
+# legionella: kernel
+def far(a: Buffer[f32]):
+    a[0] = FAR[0]
+""")
+    with pytest.raises(lg.DeviceError, match=f"maxBoundDescriptorSets.*below {limit}"):
+        mod.far[1](lg.zeros(1), FAR=lg.zeros(1))
