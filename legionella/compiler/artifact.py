@@ -15,7 +15,9 @@ Launch ABI (the runtime and the generated code both follow it):
   offsets recorded here; ``push_constant_size`` is the total, a multiple of 4.
 * Each buffer parameter is a storage buffer (a struct holding a runtime array of the element type) in
   descriptor set 0 at ``binding``, in parameter order; module-level ``# legionella: binding`` globals use
-  their declared set and binding and appear in ``globals``.
+  their declared set and binding and appear in ``globals``: a ``Buffer[T]`` one is a storage buffer with
+  its shape in the push constants, a ``Uniform[T]`` one a uniform buffer (``UNIFORM_BUFFER``) holding
+  one ``T``, with no shape.
 """
 import dataclasses
 
@@ -40,7 +42,8 @@ class Param:
 
 @dataclasses.dataclass(frozen=True)
 class GlobalBinding:
-    """A ``# legionella: binding set=S binding=B`` declaration a kernel uses."""
+    """A ``# legionella: binding set=S binding=B`` declaration a kernel uses; ``shape_offset`` is -1 and
+    ``writes`` False for a ``Uniform[T]`` (``type.uniform``)."""
     name: str
     module: str
     set: int
