@@ -46,8 +46,8 @@ def views(kernel, decls, named, buffer_argument, bound):
         where = (f"kernel {kernel.__name__!r}, binding {decl.module}.{name} ({decl.type.name}, set {decl.set}, "
                  f"binding {decl.binding})")
         value = named.get(name)
-        if value is None:
-            value = decl._array
+        if value is None and decl.is_bound:
+            value = decl.bound
         if value is None:
             raise TypeError(f"{where} (declared at {decl.where}): nothing is bound to it; pass it as a launch "
                             f"keyword, {kernel.__name__}.emulate[grid](..., {name}=array), or bind it once with "

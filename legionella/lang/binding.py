@@ -66,6 +66,11 @@ class BindingDecl:
         self._array = array
 
     @property
+    def is_bound(self):
+        """Whether :meth:`bind` has given this declaration an array or value."""
+        return self._array is not None
+
+    @property
     def bound(self):
         """The array bound with :meth:`bind`; a ``LegionellaError`` saying what to do when there is none."""
         if self._array is None:

@@ -78,13 +78,12 @@ class GlobalBinders:
 
     def _bound(self, g):
         decl = declaration(g.set, g.binding)
-        value = decl._array if decl is not None and (decl.module, decl.name) == (g.module, g.name) else None
-        if value is None:
+        if decl is None or (decl.module, decl.name) != (g.module, g.name) or not decl.is_bound:
             where = f" (declared at {decl.where})" if decl is not None else ""
             raise TypeError(f"{_where(self.kernel_name, g)}{where}: nothing is bound to it; pass it as a launch "
                             f"keyword, {self.kernel_name}[grid](..., {g.name}=array), or bind it once with "
                             f"{g.module}.{g.name}.bind(array)")
-        return value
+        return decl.bound
 
     def _uniform_binder(self, g):
         """Check an ``lg.Array`` of one ``T`` (or upload a host value of ``T``) for a ``Uniform[T]``."""

@@ -133,6 +133,7 @@ def test_two_kernels_share_one_declaration_and_writes_are_ordered(load):
 def test_missing_binding_names_the_declaration_and_both_ways(load):
     mod = load(BUFFER_MODULE)
     mod.HITS.bind(lg.zeros(4, dtype=np.int32))
+    assert mod.HITS.is_bound and not mod.TABLE.is_bound
     with pytest.raises(TypeError) as info:
         mod.lookup[4](lg.zeros(4), lg.zeros(4, dtype=np.int32))
     message = str(info.value)
