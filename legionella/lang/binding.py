@@ -1,4 +1,5 @@
-"""Descriptor-binding declarations: ``# legionella: binding set=S binding=B`` above ``NAME = Buffer[T]``.
+"""Descriptor-binding declarations: ``# legionella: binding set=S binding=B`` above ``NAME = Buffer[T]``
+(or ``NAME = Uniform[T]``, one read-only value: ``NAME.bind(value)`` takes a ``T``, see :func:`uniform_value`).
 
 Under the import hook such a declaration becomes a :class:`BindingDecl`: one definition of the binding,
 which kernels use as a global (the compiler decorates it with the same set and binding) and to which the
