@@ -51,8 +51,5 @@ def main(n=100_000):
 
 
 if __name__ == "__main__":
-    import legionella.auto  # noqa: F401  (the import hook)
-    # The hook rewrites modules as they are imported; a running script is not, so its binding
-    # declarations are still plain Buffer/Uniform types here. Import this file as a module through the hook.
-    import bindings
-    bindings.main()
+    import legionella.auto  # noqa: F401  (turns the marked definitions above into kernels and bindings)
+    main()

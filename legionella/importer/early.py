@@ -9,8 +9,10 @@ import sys
 import warnings
 
 from ..kernel import Kernel
+from ..lang.binding import BindingDecl
+from ..lang.types import BufferType
 from .markers import MARKER_BYTES, comment_markers
-from .rewrite import definition_source, marked_kernels
+from .rewrite import definition_source, marked_statements
 
 
 class MarkersNotRewrittenWarning(UserWarning):
@@ -25,7 +27,7 @@ def warn_about_early_imports():
     at the first marker of the module."""
     for name, path in plain_source_modules():
         source = marked_source(path)
-        if source is None or (name == "__main__" and bind_script_kernels(sys.modules[name], source, path)):
+        if source is None or (name == "__main__" and bind_script_markers(sys.modules[name], source, path)):
             continue
         first_marker = first_marker_line(source)
         if first_marker is not None:
@@ -37,28 +39,50 @@ def warn_about_early_imports():
                 MarkersNotRewrittenWarning, path, first_marker, module=name)
 
 
-def bind_script_kernels(module, source, path):
-    """Turn the marked functions a running script (``__main__``) has already defined into kernels.
+def bind_script_markers(module, source, path):
+    """Do for a running script (``__main__``) what the rewrite does for an imported module.
 
     A script cannot be rewritten at import, since it is already running; but ``import legionella.auto``
-    placed after its kernels (in the ``if __name__ == "__main__":`` block) finds them defined and binds
-    each to a :class:`~legionella.kernel.Kernel` in place, as the rewrite would have. Returns True when
-    every kernel marker of the script was bound, False when some def has not run yet (then the caller warns).
+    placed after its definitions (in the ``if __name__ == "__main__":`` block) finds them and binds, in
+    place, each marked function to a :class:`~legionella.kernel.Kernel` and each marked ``NAME = Buffer[T]``
+    to a :class:`~legionella.lang.binding.BindingDecl`. Returns True when every marker of the script was
+    bound, False when some marked statement has not run yet (then the caller warns).
     """
     bound = True
-    for statement, marker, lines in marked_kernels(source, path):
-        node = statement.node
-        function = module.__dict__.get(node.name) if statement.prefix == "" else None
-        first, snapshot = definition_source(node, lines)
-        code = getattr(function, "__code__", None)
-        if isinstance(function, Kernel):
-            continue
-        if code is None or code.co_filename != path or code.co_firstlineno not in (first, node.lineno):
-            bound = False
-            continue
-        setattr(module, node.name, Kernel(function, source=snapshot, options=marker.options, lineno=first,
-                                          qualname=node.name))
+    for statement, marker, lines in marked_statements(source, path):
+        bind = BIND_IN_SCRIPT[marker.kind]
+        bound = bind(module, statement, marker, lines, path) and bound
     return bound
+
+
+def bind_script_kernel(module, statement, marker, lines, path):
+    node = statement.node
+    function = module.__dict__.get(node.name) if statement.prefix == "" else None
+    if isinstance(function, Kernel):
+        return True
+    first, snapshot = definition_source(node, lines)
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_filename != path or code.co_firstlineno not in (first, node.lineno):
+        return False
+    setattr(module, node.name, Kernel(function, source=snapshot, options=marker.options, lineno=first,
+                                      qualname=node.name))
+    return True
+
+
+def bind_script_binding(module, statement, marker, lines, path):
+    name = statement.node.targets[0].id
+    value = module.__dict__.get(name)
+    if isinstance(value, BindingDecl):
+        return True
+    if not isinstance(value, BufferType):
+        return False
+    setattr(module, name, BindingDecl(value, name=name, module=module.__name__,
+                                      descriptor_set=marker.options["set"], binding=marker.options["binding"],
+                                      filename=path, lineno=statement.node.lineno))
+    return True
+
+
+BIND_IN_SCRIPT = {"kernel": bind_script_kernel, "binding": bind_script_binding}
 
 
 def plain_source_modules():

@@ -211,13 +211,14 @@ def definition_source(node, lines):
     return first, textwrap.dedent("\n".join(lines[first - 1:node.end_lineno]) + "\n")
 
 
-def marked_kernels(source, filename):
-    """``(statement, marker)`` for every kernel marker of ``source`` (bytes), checked like an import would."""
+def marked_statements(source, filename):
+    """``(statement, marker, lines)`` for every marker of ``source`` (bytes), checked like an import would."""
     tree = ast.parse(source, filename=filename)
     lines = source_lines(source)
     starts = index_statements(tree)
-    return [(marked_statement(m, starts, lines, filename), m, lines)
-            for m in find_markers(source, filename) if m.kind == "kernel"]
+    markers = find_markers(source, filename)
+    check_binding_clashes([m for m in markers if m.kind == "binding"], filename)
+    return [(marked_statement(m, starts, lines, filename), m, lines) for m in markers]
 
 
 def binding_decl(node, marker):

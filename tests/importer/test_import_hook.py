@@ -301,3 +301,29 @@ def test_script_importing_auto_before_its_kernels_is_warned(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["function"]
     assert f"{script}:5: MarkersNotRewrittenWarning" in run.stderr
+
+
+def test_script_binds_its_binding_declarations_too(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent('''
+        from legionella.lang import Buffer, f32, global_id
+
+        # legionella: binding set=1 binding=0
+        TABLE = Buffer[f32]
+
+
+        # legionella: kernel
+        def read(out: Buffer[f32]):
+            i = global_id().x
+            if i < len(out):
+                out[i] = TABLE[i]
+
+
+        if __name__ == "__main__":
+            import legionella.auto
+            print(type(TABLE).__name__, TABLE.set, TABLE.binding, TABLE.module, type(read).__name__)
+        '''))
+    run = run_script(script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["BindingDecl", "1", "0", "__main__", "Kernel"]
+    assert "MarkersNotRewrittenWarning" not in run.stderr
