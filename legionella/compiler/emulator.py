@@ -165,7 +165,7 @@ class Workgroup:
         if index == len(self._shared):
             element = as_lang_type(dtype) or dtype
             host = np.zeros(shape, dtype=getattr(element, "dtype", element))
-            self._shared.append(VectorBufferView(host, "shared memory", element)
+            self._shared.append(CompositeBufferView(host, "shared memory", element)
                                 if isinstance(element, VectorType) else BufferView.of(host, "shared memory"))
         return self._shared[index]
 
@@ -321,16 +321,20 @@ class BufferView(np.ndarray):
         np.ndarray.__setitem__(self, index, value)
 
 
-class VectorBufferView:
-    """A ``Buffer[vecN]`` over a host array with a trailing axis of N: elements are :class:`Vector` s.
+class CompositeBufferView:
+    """A ``Buffer[vecN]`` or ``Buffer[matN]`` over a host array with trailing component axes (N for a
+    vector; (N, N) for a matrix, whose ``[j]`` is column ``j``, the std430 layout): elements are
+    :class:`Vector` or :class:`Matrix` values, copies, as a kernel's ``v = a[i]`` is a value.
 
     Not an ndarray subclass: numpy's own stores index the subclass and expect arrays back.
     """
 
-    def __init__(self, host, name, vector_type):
+    def __init__(self, host, name, element):
+        value_class, axes = (Vector, 1) if isinstance(element, VectorType) else (Matrix, 2)
         self._host = host
-        self._elements = BufferView.of(host[..., 0], name)
-        self.vector_type = vector_type
+        self._elements = BufferView.of(host[(...,) + (0,) * axes], name)
+        self._element = element
+        self._value_class = value_class
 
     @property
     def shape(self):
@@ -341,36 +345,11 @@ class VectorBufferView:
 
     def __getitem__(self, index):
         self._elements._check(index)
-        return Vector(self.vector_type, self._host[index])
+        return self._value_class(self._element, self._host[index])
 
     def __setitem__(self, index, value):
         self._elements._check(index)
-        self._host[index] = value.data if isinstance(value, Vector) else value
-
-
-class MatrixBufferView:
-    """A ``Buffer[matN]`` over a host array with trailing axes (N, N) whose ``[j]`` is column ``j`` (the
-    std430 layout): elements are :class:`Matrix` values, copies, as a kernel's ``m = a[i]`` is a value."""
-
-    def __init__(self, host, name, matrix_type):
-        self._host = host
-        self._elements = BufferView.of(host[..., 0, 0], name)
-        self.matrix_type = matrix_type
-
-    @property
-    def shape(self):
-        return self._elements.shape
-
-    def __len__(self):
-        return len(self._host)
-
-    def __getitem__(self, index):
-        self._elements._check(index)
-        return Matrix(self.matrix_type, self._host[index])
-
-    def __setitem__(self, index, value):
-        self._elements._check(index)
-        self._host[index] = value.data if isinstance(value, Matrix) else value
+        self._host[index] = value.data if isinstance(value, self._value_class) else value
 
 
 # --- arguments ------------------------------------------------------------------------------------
@@ -453,10 +432,8 @@ def _buffer_argument(name, where, buffer_type, value, bound):
     if len(shape) != buffer_type.ndim:
         raise TypeError(f"{where}: got a {len(shape)}-D array (shape {host.shape}); the kernel expects "
                         f"{buffer_type.ndim}-D")
-    if isinstance(element, VectorType):
-        return VectorBufferView(host, f"buffer {name!r}", element)
-    if isinstance(element, MatrixType):
-        return MatrixBufferView(host, f"buffer {name!r}", element)
+    if isinstance(element, (VectorType, MatrixType)):
+        return CompositeBufferView(host, f"buffer {name!r}", element)
     if isinstance(element, StructType):
         host = host.view((np.record, host.dtype))
     return BufferView.of(host, f"buffer {name!r}")

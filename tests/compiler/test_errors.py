@@ -5,15 +5,12 @@ Each snippet is written to its own module file (so line numbers are real file li
 compiled for the default target (no f64, no i64). Positions are given relative to the snippet's first
 line (``def k``); columns are 1-based, like SyntaxError's.
 """
-import importlib.util
-import itertools
-import sys
-import textwrap
+import functools
 
 import pytest
 
 import legionella as lg
-from legionella.compiler import Target, compile_kernel
+import snippets
 
 HEADER = "import math\nimport numpy as np\nfrom legionella.lang import *\nLIMIT = 4\nARR = np.zeros(3)\n"
 HEADER_LINES = HEADER.count("\n")
@@ -264,18 +261,9 @@ CASES = [
         """, "comparisons need scalars, not vec4", 2, 8),
 ]
 
-_counter = itertools.count()
 
 
-def compile_snippet(snippet, tmp_path):
-    name = f"snippet_{next(_counter)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(HEADER + textwrap.dedent(snippet).lstrip("\n"))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return path, compile_kernel(lg.kernel(module.k), Target())
+compile_snippet = functools.partial(snippets.compile_snippet, HEADER)
 
 
 @pytest.mark.parametrize("snippet, message, line, col", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

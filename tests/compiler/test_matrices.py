@@ -4,11 +4,8 @@ and both are checked against numpy on the host; should-fail snippets give locate
 Host arrays for ``Buffer[matN]`` hold ``[j]`` = column ``j`` (std430), so a row-major numpy matrix ``M``
 travels as ``M.T``; the helpers :func:`cols` and :func:`math_of` convert.
 """
-import importlib.util
-import itertools
+import functools
 import math
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -18,6 +15,7 @@ from legionella.compiler import Target, compile_kernel
 from legionella.lang import (Buffer, determinant, f32, global_id, inverse, mat2, mat3, mat4, transpose, vec2,
                              vec3, vec4)
 from differential import run_both
+import snippets
 
 N = 8
 RTOL = 1e-5
@@ -267,7 +265,6 @@ def test_matrix_values_in_plain_python_follow_numpy():
 
 # ---- should-fail snippets ---------------------------------------------------------------------------
 HEADER = "from legionella.lang import *\n"
-_counter = itertools.count()
 
 # (id, snippet, message fragment, line, column), lines and columns relative to ``def k`` (1-based)
 CASES = [
@@ -340,15 +337,7 @@ CASES = [
 ]
 
 
-def compile_snippet(snippet, tmp_path):
-    name = f"matrix_snippet_{next(_counter)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(HEADER + textwrap.dedent(snippet).lstrip("\n"))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return compile_kernel(lg.kernel(module.k), Target())
+compile_snippet = functools.partial(snippets.compile_snippet, HEADER)
 
 
 @pytest.mark.parametrize("snippet, message, line, col", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -6,10 +6,7 @@ Atomic results that depend on the order in which invocations run (the old value 
 float sums) are only compared where they cannot differ: final values of commutative updates, old
 values of uncontended elements, integer-valued floats.
 """
-import importlib.util
-import itertools
-import sys
-import textwrap
+import functools
 
 import numpy as np
 import pytest
@@ -21,6 +18,7 @@ from legionella.lang import (Buffer, atomic_add, atomic_and, atomic_compare_exch
                              ivec2, local_id, shared, subgroup_add, subgroup_ballot, subgroup_broadcast, subgroup_max,
                              subgroup_min, subgroup_size, u32, u64, uvec4)
 from differential import run_both, run_emulated, run_on_device
+import snippets
 
 RNG = np.random.default_rng(7)
 WG = 64
@@ -404,18 +402,9 @@ def test_emulator_error_in_one_invocation_names_it_and_stops_the_others():
 # ---- bad input -----------------------------------------------------------------------------------
 HEADER = "from legionella.lang import *\nTILE = 16\n"
 HEADER_LINES = HEADER.count("\n")
-_counter = itertools.count()
 
 
-def compile_snippet(snippet, tmp_path, target=Target()):
-    name = f"workgroup_snippet_{next(_counter)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(HEADER + textwrap.dedent(snippet).lstrip("\n"))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return compile_kernel(lg.kernel(module.k), target)
+compile_snippet = functools.partial(snippets.compile_snippet, HEADER)
 
 
 FULL = Target(float32_atomic_add=True, float32_atomic_add_shared=True, int64=True, int64_atomics=True,
