@@ -90,7 +90,9 @@ class Device:
         if type_index is None:
             raise DeviceError(f"{self.name} offers no {'host-visible' if host_visible else 'device-local'} memory")
         heap = self.info.memory_heaps[self.info.memory_types[type_index][1]][0]
-        return memory.Allocator(self, type_index, heap, host_visible, self.limits["minStorageBufferOffsetAlignment"])
+        # Any array may be bound as a storage buffer or (for a Uniform binding) as a uniform buffer.
+        alignment = max(self.limits["minStorageBufferOffsetAlignment"], self.limits["minUniformBufferOffsetAlignment"])
+        return memory.Allocator(self, type_index, heap, host_visible, alignment)
 
     def _create_pipeline_cache(self, data):
         vk = _vk.vk
