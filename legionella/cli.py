@@ -28,22 +28,26 @@ def _choose_device(spec):
 
 
 def cmd_devices(args):
+    """``legionella devices``: the Vulkan devices and the features kernels care about."""
     from . import runtime
     print(runtime.describe_devices())
 
 
 def cmd_demo(args):
+    """``legionella demo``: the showcase report on the default (or chosen) device."""
     from . import demo
     return demo.main(out_dir=args.out, device=args.device)
 
 
 def cmd_build(args):
+    """``legionella build MODULE...``: compile every kernel of the modules into the disk cache."""
     from . import runtime
     _choose_device(args.device)
     return runtime.build_modules(args.modules, progress=sys.stderr.isatty() or args.progress)
 
 
 def cmd_disasm(args):
+    """``legionella disasm MODULE:KERNEL``: the kernel's SPIR-V as text."""
     from . import runtime
     if not args.generic:
         _choose_device(args.device)
@@ -51,6 +55,7 @@ def cmd_disasm(args):
 
 
 def cmd_cache(args):
+    """``legionella cache info|clear``."""
     from . import runtime
     print(runtime.cache_command(args.action))
 

@@ -18,11 +18,13 @@ COLUMN_OPCODES = {"add": Op.FAdd, "sub": Op.FSub, "mul": Op.FMul, "truediv": Op.
 
 
 def lower_matmul(fl, e):
+    """``@``: OpMatrixTimesVector, OpVectorTimesMatrix or OpMatrixTimesMatrix (named by ``e.attr``)."""
     a, b = (fl.expr(x) for x in e.args)
     return fl.f.op(getattr(Op, e.attr), fl.ml.type(e.type), a, b)
 
 
 def lower_matrix_map(fl, e):
+    """An element-wise matrix operation, column by column; a scalar operand is splatted to a column."""
     f, ml, mt = fl.f, fl.ml, e.type
     column_type = ml.type(mt.column)
     operands = [(fl.expr(x), isinstance(x.type, MatrixType)) for x in e.args]
@@ -38,6 +40,7 @@ def lower_matrix_map(fl, e):
 
 
 def lower_transpose(fl, e):
+    """``transpose(m)``: OpTranspose."""
     return fl.f.op(Op.Transpose, fl.ml.type(e.type), fl.expr(e.args[0]))
 
 
