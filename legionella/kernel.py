@@ -26,15 +26,22 @@ def kernel_id(module, qualname, source, options):
     return f"{module}:{qualname}#{digest.hexdigest()[:16]}"
 
 
-def normalize_workgroup(value, where):
-    """Check a ``workgroup=`` option and return it as a tuple of 1 to 3 positive ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
+def normalize_workgroup(value, filename=None, lineno=None):
+    """Check a ``workgroup=`` option and return it as a tuple of 1 to 3 positive ints.
+
+    Written for speed (it runs for every kernel a module defines, at import): exact type checks, which
+    also refuse ``True`` as an int, and the message formatted only on failure."""
+    if type(value) is int:
         value = (value,)
-    if (not isinstance(value, tuple) or not 1 <= len(value) <= 3
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
-        raise ValueError(f"{where}: workgroup must be a tuple of 1 to 3 positive ints, like workgroup=(256,); "
-                         f"got {value!r}")
-    return value
+    if type(value) is tuple and 0 < len(value) <= 3:
+        for v in value:
+            if type(v) is not int or v <= 0:
+                break
+        else:
+            return value
+    where = f"{filename}:{lineno}: " if filename is not None else ""
+    raise ValueError(f"{where}workgroup must be a tuple of 1 to 3 positive ints, like workgroup=(256,); "
+                     f"got {value!r}")
 
 
 class Kernel:
@@ -55,8 +62,7 @@ class Kernel:
         self.__doc__ = py_func.__doc__
         self.__wrapped__ = py_func
         if "workgroup" in self.options:
-            self.options["workgroup"] = normalize_workgroup(self.options["workgroup"],
-                                                            f"{self.filename}:{self.lineno}")
+            self.options["workgroup"] = normalize_workgroup(self.options["workgroup"], self.filename, self.lineno)
 
     @functools.cached_property
     def id(self):

@@ -23,9 +23,9 @@ MARKER_BYTES = MARKER_PREFIX.encode()  # the finder's bail-out: a module without
 
 def _workgroup(value, key):
     try:
-        return normalize_workgroup(value, "marker")
+        return normalize_workgroup(value)
     except ValueError as e:
-        raise MarkerError(str(e).partition(": ")[2]) from None
+        raise MarkerError(str(e)) from None
 
 
 def _descriptor_index(value, key):
