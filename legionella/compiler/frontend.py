@@ -9,11 +9,12 @@ Helpers are compiled once per distinct combination of argument types (literal ar
 bound at compile time), so an unannotated helper is specialised per call site.
 """
 import ast
+import functools
 
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
-from . import calls, helpers, ranges, uniforms, values as V, workgroup
+from . import calls, helpers, ranges, sharing, uniforms, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
 from .helpers import annotation_type
@@ -115,6 +116,11 @@ class FunctionCompiler:
         self.returns = []
         self.loop_depth = 0
         self.assigned = {n.id for n in src.nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    @functools.cached_property
+    def sharing(self):
+        """The :class:`.sharing.Scan` of this function, built at its first component store."""
+        return sharing.Scan(self.src)
 
     # ---- errors ---------------------------------------------------------------------------------
     def error(self, node, message):
@@ -342,6 +348,8 @@ class FunctionCompiler:
             out.append(Assign(loc, var, self.checked(value_node, V.coerce, value, var.type)))
             return
         if isinstance(target, (ast.Subscript, ast.Attribute)):
+            if isinstance(target.value, ast.Name) and isinstance(self.scope.get(target.value.id), Var):
+                sharing.check_component_store(self, target)  # w.x = s after w = v: Python would change v too
             place = self.visit(target)
             if isinstance(place, Place):
                 self.store_place(place, value, value_node, target, out)
