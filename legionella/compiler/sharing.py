@@ -4,7 +4,8 @@ In plain Python (and so in ``kernel.emulate``) a :class:`~legionella.lang.types.
 mutable object: after ``w = v``, ``w.x = 5.0`` changes ``v`` too, and a helper's ``v.x = 1.0`` changes
 the caller's vector. On the device every value is a copy. Rather than let the two disagree, a component
 store (``w.x = ...``, ``w.xy = ...``, ``w[0] = ...``, ``m[j] = ...``) into a local vector or matrix is
-refused when, anywhere in the function (flow-insensitive, so conservative):
+refused when it may run after an assignment that makes two names share (after: later in the source, or
+in a loop around both; which branch runs is not considered, so the check is conservative):
 
 1. the local is assigned an expression that may be an existing object (a name, a struct field or module
    attribute, ``+v``, a conditional expression of those): ``w = v``;
@@ -35,6 +36,8 @@ class Scan:
     def __init__(self, src):
         tree = src.tree
         self.pairs = [pair for node in src.nodes for pair in _assigned_pairs(node)]
+        self.loops = {}  # id(node) -> the ids of the loops around it
+        _record_loops(tree, (), self.loops)
         args = tree.args
         self.params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         self.rebound = {}  # parameter name -> the value node of its rebinding
@@ -43,6 +46,20 @@ class Scan:
             value = _rebinding_value(first, name)
             if value is not None:
                 self.rebound[name] = value
+
+
+    def may_run_after(self, stmt, node):
+        """Whether ``node`` may run after ``stmt``: it comes later in the source, or a loop holds both
+        (structured control flow runs a function in source order, except for loops)."""
+        later = (node.lineno, node.col_offset) > (stmt.lineno, stmt.col_offset)
+        return later or not set(self.loops[id(stmt)]).isdisjoint(self.loops[id(node)])
+
+
+def _record_loops(node, loops, out):
+    out[id(node)] = loops
+    inner = (*loops, id(node)) if isinstance(node, (ast.For, ast.While)) else loops
+    for child in ast.iter_child_nodes(node):
+        _record_loops(child, inner, out)
 
 
 def _assigned_pairs(node):
@@ -125,7 +142,7 @@ def check_component_store(fc, target):
     store = ast.unparse(target)
     scan = fc.sharing
     for dst, value, stmt in scan.pairs:
-        if dst != name and not _mentions(value, name):
+        if (dst != name and not _mentions(value, name)) or not scan.may_run_after(stmt, target):
             continue
         sources = [ast.unparse(s) for s in _shared_sources(fc, value)]
         line = fc.loc(stmt).line

@@ -232,6 +232,16 @@ def matrix_copy(a: Buffer[vec2], out: Buffer[vec2]):
         out[3 * i + 2] = c
 
 
+@lg.kernel
+def store_before_sharing(a: Buffer[vec4], out: Buffer[vec4]):
+    i = global_id().x
+    if i < len(a):
+        r = vec4(2.0)
+        r.w = 1.0            # runs before chosen = ... r: nothing shares r yet
+        chosen = a[i] if i % 2 == 0 else r
+        out[i] = chosen + r
+
+
 def _vectors(n, width, seed):
     return np.random.default_rng(seed).standard_normal((n, width)).astype(np.float32)
 
@@ -270,3 +280,11 @@ def test_matrix_copy_and_column():
     out, = run_both(matrix_copy, 4, a, np.zeros((12, 2), np.float32))[1:]
     np.testing.assert_array_equal(out[0::3], a[0::2])
     np.testing.assert_allclose(out[1::3], np.float32([9.0, 8.0]) + a[1::2], rtol=1e-6)
+
+
+def test_a_store_before_the_sharing_assignment_is_accepted():
+    a = _vectors(8, 4, 6)
+    out, = run_both(store_before_sharing, 8, a, np.zeros((8, 4), np.float32))[1:]
+    r = np.float32([2.0, 2.0, 2.0, 1.0])
+    np.testing.assert_array_equal(out[1::2], np.tile(2 * r, (4, 1)))
+    np.testing.assert_allclose(out[0::2], a[0::2] + r, rtol=1e-6)
