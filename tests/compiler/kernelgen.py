@@ -31,6 +31,9 @@ Undefined behaviour is excluded where it is made, never by filtering afterwards:
 * bare literals appear only as the right operand of an operator whose left operand is typed, so they
   adapt (NEP 50) the same way on the device and in the emulator; elsewhere they are wrapped, ``i32(5)``;
 * a variable is used only inside the block that assigned it (Python would see it unbound elsewhere).
+
+:func:`generate_elementwise` writes element-wise kernels instead, the shape the ``vectorize`` pass
+rewrites (see :class:`ElementwiseGenerator`), with the same rules.
 """
 import dataclasses
 import random
@@ -141,6 +144,8 @@ class Context:
 
 class Generator:
     """Writes one random module; see the module docstring for the guarantees."""
+
+    condition_kinds = ("compare", "compare", "chain", "not", "and", "or")  # of a bool expression
 
     def __init__(self, choices, limits=Limits()):
         self.choices = choices
@@ -482,7 +487,7 @@ class Generator:
     def condition(self, context, depth):
         """A bool: comparisons (chained too), ``not``, ``and``, ``or``."""
         flags = [n for n, vt in context.variables.items() if vt == "bool"]
-        kind = self.pick(("compare", "compare", "chain", "not", "and", "or") if depth > 0 else ("compare",))
+        kind = self.pick(self.condition_kinds if depth > 0 else ("compare",))
         if flags and self.chance(20):
             return self.pick(flags)
         if kind in ("and", "or"):
@@ -498,3 +503,165 @@ class Generator:
 def generate(choices, limits=Limits()):
     """The source of one random module with helpers and the kernel ``kern``."""
     return Generator(choices, limits).module()
+
+
+# ---- element-wise mode ---------------------------------------------------------------------------------
+# Kernels of the shape the ``vectorize`` pass rewrites (docs/language.md, "Element-wise kernels"): one index
+# ``i = global_id().x``, a bounds guard, straight-line code that reads and writes 1-D buffers only at ``i``,
+# and ``if`` statements only on uniform conditions (scalar parameters). Same UB-free expression rules as
+# above, without what the pass declines: vectors, helper calls, other ids, other indices, loops, returns.
+ELEMENTWISE_SIGNATURE = ", ".join([f"{INPUT[t]}: Buffer[{t}]" for t in TYPES]
+                                  + [f"{OUTPUT[t]}: Buffer[{t}]" for t in TYPES]
+                                  + [f"{SCALAR[t]}: {t}" for t in TYPES] + ["n: i32"])
+ELEMENTWISE_PRELUDE = '''\
+import math
+
+from legionella.lang import Buffer, clamp, f32, global_id, i32, select, u32
+
+K_I = -7
+K_U = 3
+K_F = 0.25
+GRID = None  # the test picks the launch sizes
+'''
+# The bounds guards the pass recognises, and the indentation of the body under each. ``n`` is never more
+# than the arrays' length (they all have one length).
+GUARDS = ((["    if i < len(oi):"], 2),
+          (["    if i >= n:", "        return"], 1),
+          (["    if i < len(xf) and i < n:"], 2),
+          (["    if i < n and i < len(ou):"], 2))
+# Float to int without undefined behaviour and without a helper (calls in conditional operands are not
+# inlined, and a call left in the kernel stops the pass): NaN is 0, the rest is clamped.
+FLOAT_TO_INT = {"i32": "i32(clamp(select({x} == {x}, {x}, f32(0.0)), f32(-1e9), f32(1e9)))",
+                "u32": "u32(clamp(select({x} == {x}, {x}, f32(0.0)), f32(0.0), f32(4e9)))"}
+# Operators of a final read-modify-write store ``out[i] op= v`` (no divisor to keep safe).
+FINAL_UPDATES = {"i32": ("+", "-", "*", "^", "|", "&"), "u32": ("+", "-", "*", "^", "|", "&"), "f32": ("+", "-", "*")}
+
+
+class ElementwiseGenerator(Generator):
+    """Writes one element-wise module (:data:`ELEMENTWISE_SIGNATURE`): ``kern`` reads ``xi[i]``, ``xu[i]``,
+    ``xf[i]`` and the outputs' own elements, and stores ``oi[i]``, ``ou[i]``, ``of[i]`` (plain or
+    read-modify-write), for ``i`` below the guard's bound; ``WORKGROUP`` is its ``workgroup=``."""
+
+    # No chained comparisons: the pass declines ``a < b < c`` unless ``b`` is a constant or a local
+    # (``test_fuzz`` covers chains).
+    condition_kinds = ("compare", "compare", "not", "and", "or")
+
+    def module(self):
+        workgroup = self.pick((None, (64,), (4,), (32,), (256,)))
+        return (ELEMENTWISE_PRELUDE + f"WORKGROUP = {workgroup!r}  # the kernel's workgroup=, None for the default\n"
+                + "\n\n" + self.elementwise_kernel())
+
+    def elementwise_kernel(self):
+        header, indent = self.pick(GUARDS)
+        context = Context({"i": "i32", "n": "i32", **{SCALAR[t]: t for t in TYPES}}, in_kernel=True, returns=(),
+                          in_loop=False, nesting=0, budget=0)
+        lines = []
+        if self.chance(85):
+            lines += self.eager_loads(context)
+        lines += self.block(context, indent=0)
+        lines += self.math_values(context)
+        lines += self.final_stores(context, indent=0)
+        body = [" " * 4 * indent + line for line in lines]
+        return "\n".join([f"def kern({ELEMENTWISE_SIGNATURE}):", "    i = global_id().x", *header, *body]) + "\n"
+
+    def eager_loads(self, context):
+        """``v = x[i]`` for each input: the pass lets a conditional operand read only buffers that are read or
+        written unconditionally, so these keep most programs vectorizable."""
+        lines = []
+        for t in TYPES:
+            name = self.fresh("v")
+            context.variables[name] = t
+            lines.append(f"{name} = {INPUT[t]}[i]")
+        return lines
+
+    def final_stores(self, context, indent):
+        """Store the last variable of each type (if any) into that type's output, or read-modify-write it."""
+        lines = []
+        for t in TYPES:
+            names = [n for n, vt in context.variables.items() if vt == t and n.startswith("v")]
+            value = names[-1] if names else None
+            maths = [n for n, vt in context.variables.items() if vt == "math"]
+            if t == "f32" and maths:
+                value = " + ".join(maths + names[-1:])
+            if value:
+                op = self.pick(FINAL_UPDATES[t]) if self.chance(30) else ""
+                lines.append(f"{OUTPUT[t]}[i] {op}= {value}")
+        return lines or ["of[i] = xf[i] * sf"]
+
+    def block(self, context, indent):
+        lines = []
+        for _ in range(self.choices.integer(1, self.limits.block_statements)):
+            options = ["assign", "assign", "update", "store"] + (["uniform_branch"] if context.nesting == 0 else [])
+            lines.extend(" " * 4 * indent + line for line in getattr(self, self.pick(options))(context, indent))
+        return lines
+
+    def store(self, context, indent):
+        t = self.pick(TYPES)
+        target = f"{OUTPUT[t]}[i]"
+        if self.chance(30):  # read-modify-write of the element
+            op = self.pick(AUGMENTABLE[t])
+            return [f"{target} {op}= {self.right_operand(t, op, context, self.limits.expression_depth - 1)}"]
+        return [f"{target} = {self.expression(t, context, self.limits.expression_depth)}"]
+
+    def uniform_branch(self, context, indent):
+        """An ``if`` on scalar parameters only (the same for every element), with an optional ``else``."""
+        uniform = Context({n: t for n, t in context.variables.items() if n in SCALAR.values() or n == "n"},
+                          in_kernel=False, returns=(), in_loop=False, nesting=1, budget=0)
+        lines = [f"if {self.condition(uniform, 1)}:", *self.sub_block(context.inner(), indent)]
+        if self.chance(40):
+            lines += ["else:", *self.sub_block(context.inner(), indent)]
+        return lines
+
+    def expression(self, t, context, depth):
+        if depth <= 0:
+            return self.leaf(t, context)
+        kinds = ["leaf", "binary", "binary", "unary", "minmax", "conditional", "cast", "clamp"]
+        if t == "f32":
+            kinds.append("true_division")
+        return getattr(self, "expr_" + self.pick(kinds))(t, context, depth - 1)
+
+    def leaf(self, t, context):
+        names = [n for n, vt in context.variables.items() if vt == t]
+        kinds = ("literal",) + (("variable",) if names else ()) + (("read", "read") if context.in_kernel else ())
+        kind = self.pick(kinds + (("length",) if t == "i32" and context.in_kernel else ()))
+        if kind == "variable":
+            return self.pick(names)
+        if kind == "read":  # an input's or an output's own element
+            return f"{self.pick((INPUT, OUTPUT))[t]}[i]"
+        if kind == "length":
+            return self.pick(("len(xi)", "len(of)"))
+        return f"{t}({self.pick(LITERALS[t])})"
+
+    def expr_cast(self, t, context, depth):
+        source = self.pick([s for s in TYPES if s != t] + ["mixed"])
+        if source == "mixed":
+            value, is_float = self.mixed(context, depth)
+        else:
+            value, is_float = self.expression(source, context, depth), source == "f32"
+        if t == "f32":
+            return f"f32({value})"
+        if is_float:
+            return FLOAT_TO_INT[t].format(x=value)
+        return f"{t}({value})"
+
+    def math_values(self, context):
+        """0 to 2 ``math`` calls (arguments kept in their domain; ``math.floor`` gives an i32, so its argument
+        is clamped like a float to int conversion) into ``m`` variables, which only the final
+        ``of`` store uses: the device rounds them differently from the emulator's float64, which a
+        comparison or an integer conversion would turn into a different branch or integer."""
+        lines = []
+        for _ in range(self.choices.integer(0, 2)):
+            x = self.expression("f32", context, self.limits.expression_depth - 1)
+            call = self.pick((f"math.sqrt(abs({x}))", f"math.sin(clamp({x}, f32(-10.0), f32(10.0)))",
+                              f"math.exp(min({x}, f32(10.0)))", f"math.log(abs({x}) + 1.0)",
+                              "math.floor(clamp(select({x} == {x}, {x}, f32(0.0)), f32(-1e9), f32(1e9)))".format(x=x),
+                              f"math.tanh({x})"))
+            name = self.fresh("m")
+            context.variables[name] = "math"
+            lines.append(f"{name} = {call}")
+        return lines
+
+
+def generate_elementwise(choices, limits=Limits()):
+    """The source of one element-wise module (see :class:`ElementwiseGenerator`)."""
+    return ElementwiseGenerator(choices, limits).module()
