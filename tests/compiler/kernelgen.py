@@ -463,8 +463,12 @@ class Generator:
         if t == "f32":
             return f"f32({value})"
         if is_float:  # clamped first: an out-of-range float to int conversion is undefined
-            return f"{'f2i' if t == 'i32' else 'f2u'}({value})"
+            return self.float_to_int(t, value)
         return f"{t}({value})"
+
+    def float_to_int(self, t, value):
+        """``value`` (a float expression) as ``t``, through the clamping helpers the module defines."""
+        return f"{'f2i' if t == 'i32' else 'f2u'}({value})"
 
     def mixed(self, context, depth):
         """Arithmetic between two types (numpy promotes i32 with u32 to i64, ints with f32 to f64), and
@@ -632,17 +636,10 @@ class ElementwiseGenerator(Generator):
             return self.pick(("len(xi)", "len(of)"))
         return f"{t}({self.pick(LITERALS[t])})"
 
-    def expr_cast(self, t, context, depth):
-        source = self.pick([s for s in TYPES if s != t] + ["mixed"])
-        if source == "mixed":
-            value, is_float = self.mixed(context, depth)
-        else:
-            value, is_float = self.expression(source, context, depth), source == "f32"
-        if t == "f32":
-            return f"f32({value})"
-        if is_float:
-            return FLOAT_TO_INT[t].format(x=value)
-        return f"{t}({value})"
+    def float_to_int(self, t, value):
+        """Inline, not through a helper: a helper call inside a conditional operand is not inlined, and
+        the vectorize pass then declines the kernel."""
+        return FLOAT_TO_INT[t].format(x=value)
 
     def math_values(self, context):
         """0 to 2 ``math`` calls (arguments kept in their domain; ``math.floor`` gives an i32, so its argument
