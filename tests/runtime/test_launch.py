@@ -254,3 +254,17 @@ def test_descriptor_set_cache_is_recycled_when_idle(monkeypatch, host_visible):
         assert len(layout.sets) <= 30  # recycled when the next round's first launch found the device idle
         assert len(layout.pools) <= 30 // 4 + 1  # the pools were reset too, not just the dictionary
         assert all(a.numpy().tolist() == list(range(64)) for a in arrays)
+
+
+def test_arrays_passed_again_after_others_get_their_own_shapes():
+    """The binders skip the checks for the array they accepted last: the shape words must still be the
+    array's own when arrays of other sizes come in between."""
+    small, large = lg.zeros(10, dtype=np.int32), lg.zeros(300, dtype=np.int32)
+    for out in (small, small, large, small, large, large):
+        out.copy_from(np.full(out.size, -1, dtype=np.int32))
+        K.iota[512](out)
+        assert out.numpy().tolist() == list(range(out.size))
+    with pytest.raises(TypeError, match="parameter 'out'"):
+        K.iota[16](lg.zeros(4, dtype=np.float32))
+    K.iota[16](small)  # after a refused argument, the last accepted array is still fine
+
