@@ -76,9 +76,11 @@ class Launcher:
         self.aliased = aliased  # compiled for arrays bound to several parameters (compile_kernel(aliased=))
         self.compiled = compiled or compiled_kernel(kernel, device)
         self.elements = self.compiled.elements_per_invocation
-        # Vector views need every buffer at a multiple of their element size (4 bytes per element);
-        # the allocator aligns arrays to 16, so the one-element fallback is only for offsets it never makes.
-        self.alignment = 4 * self.elements if self.elements > 1 else 0
+        # Vector views need every buffer at a multiple of their element size (4 bytes per element). The
+        # allocator carves arrays at multiples of its own alignment (at least 16): when that suffices, no
+        # launch needs to look (0); else each launch checks, and the one-element variant takes the rest.
+        needed = 4 * self.elements if self.elements > 1 else 0
+        self.alignment = needed if needed and device.array_memory.alignment % needed else 0
         self.fallback = None  # the one-element Launcher, made on first need
         self.aliased_variant = None  # the aliased Launcher, made on first need
         # `# legionella: binding` globals (None for the common kernel without: its launch path stays as it was)
@@ -160,7 +162,7 @@ class Launcher:
                 chunks.append((from_buffer(push if len(plan) == 1 else bytes(push)), size, count))
             else:
                 chunks.append((None, 0, count))
-        bindings = tuple(a.binding for a in arrays)
+        bindings = tuple([a.binding for a in arrays])
         writes = [b for b, w in zip(bindings, self.buffer_writes) if w]
         with device.lock:
             p_set = self.layout.descriptor_set(bindings)
