@@ -15,7 +15,10 @@ element); value-dependent choices (``a if c else b``, ``and``/``or``) become per
 logical operations, which is only done when every buffer they read is also read or written
 unconditionally (so no lane reads where the scalar kernel would not have been allowed to). No loops,
 returns inside the body, helper calls that survived inlining, atomics, barriers, workgroup memory or
-other ids.
+other ids. A chained comparison ``a < f(x) < c`` arrives as ``let t = f(x) in a < t and t < c`` (the
+frontend evaluates the middle operand once); ``t`` becomes a per-lane vector local when ``f(x)`` differs
+between lanes, and the ``let`` is evaluated where the scalar kernel evaluates it, so its operand obeys
+the same rule about conditionally read buffers as any other.
 
 The rewritten kernel, for the invocation ``g`` of a launch of ``ceil(groups / W)`` workgroups::
 
@@ -50,7 +53,7 @@ default variant: one invocation uses only one of them, and invocations touch dis
 """
 from ..lang.types import BufferType, ScalarType, VectorType, boolean, i32, u32
 from .calls import BY_KIND, FLOAT_MATH, ROUNDING
-from .ir import Assign, BufferRef, Expr, If, Loop, Return, Store, Var, has_effect
+from .ir import EFFECT_OPS, Assign, BufferRef, Expr, If, Loop, Return, Store, Var, has_effect
 
 # Binary operators whose lowering works lane by lane on vectors.
 LANEWISE_BINOPS = frozenset({"add", "sub", "mul", "truediv", "floordiv", "mod", "fmod", "lshift", "rshift",
@@ -146,22 +149,47 @@ def _lane_dependent(e, varying):
     return any(_lane_dependent(a, varying) for a in e.args)
 
 
-def _assignments(stmts):
-    """Every Assign in a statement list, nested ones included."""
+def _pure(e):
+    """Whether ``e`` does nothing but compute its value and bind the locals of its own ``let`` nodes
+    (which the frontend makes fresh for each chained comparison, so nothing else reads them)."""
+    return e.op not in EFFECT_OPS and all(_pure(a) for a in e.args)
+
+
+def _lets(e):
+    """``(var, value)`` of every ``let`` inside ``e``."""
+    if e.op == "let":
+        yield e.attr, e.args[0]
+    for a in e.args:
+        yield from _lets(a)
+
+
+def _own_exprs(s):
+    """The expressions a statement evaluates itself (not those of nested statements)."""
+    if isinstance(s, Assign):
+        return [s.value]
+    if isinstance(s, Store):
+        return [s.index, s.value]
+    return [s.cond] if isinstance(s, If) else []
+
+
+def _bindings(stmts):
+    """``(var, value)`` of every Assign in a statement list, nested ones and ``let`` nodes included."""
     for s in stmts:
         if isinstance(s, Assign):
-            yield s
-        elif isinstance(s, If):
-            yield from _assignments(s.body)
-            yield from _assignments(s.orelse)
+            yield s.var, s.value
+        for e in _own_exprs(s):
+            yield from _lets(e)
+        if isinstance(s, If):
+            yield from _bindings(s.body)
+            yield from _bindings(s.orelse)
 
 
 def _varying_locals(body, index):
     """The locals whose value can differ between lanes (to a fixed point: ``t = x[i]; u = t``)."""
     varying = {index}
-    assigns = list(_assignments(body))
+    bindings = list(_bindings(body))
     while True:
-        more = {s.var for s in assigns if _lane_dependent(s.value, varying)} - varying
+        more = {var for var, value in bindings if _lane_dependent(value, varying)} - varying
         if not more:
             return varying - {index}
         varying |= more
@@ -198,10 +226,8 @@ class _Rewrite:
         self.program = program
         self.width = width
         self.prelude, self.index, self.definition, self.bounds, self.body, self.loc = _split(program.kernel.body)
-        if any(isinstance(s, Assign) and s.var is self.index for s in _assignments(self.body)):
-            raise NotElementwise
-        prelude_vars = {s.var for s in self.prelude}
-        if any(s.var in prelude_vars for s in _assignments(self.body)):
+        bound = {var for var, _ in _bindings(self.body)}
+        if self.index in bound or bound & {s.var for s in self.prelude}:
             raise NotElementwise
         self.varying = _varying_locals(self.body, self.index)
         self.eager = _eager_buffers(self.bounds, self.body)
@@ -301,14 +327,14 @@ class _Rewrite:
         return [self.stmt(s) for s in stmts]
 
     def stmt(self, s):
-        if isinstance(s, Assign) and not has_effect(s.value):
+        if isinstance(s, Assign) and _pure(s.value):
             if s.var not in self.varying:
                 return s  # uniform: the same scalar in every lane
             return Assign(s.loc, self.vector_var(s.var), self.expr(s.value, False))
-        if isinstance(s, Store) and not has_effect(s.value):
+        if isinstance(s, Store) and _pure(s.value):
             index = self.element_index(s.index, s.path)
             return Store(s.loc, self.alias(s.buffer, s.value.type), index, (), self.expr(s.value, False))
-        if isinstance(s, If) and not has_effect(s.cond) and not _lane_dependent(s.cond, self.varying | {self.index}):
+        if isinstance(s, If) and _pure(s.cond) and not _lane_dependent(s.cond, self.varying | {self.index}):
             return If(s.loc, s.cond, self.stmts(s.body), self.stmts(s.orelse))
         raise NotElementwise
 
@@ -323,7 +349,7 @@ class _Rewrite:
     def expr(self, e, speculative):
         """``e`` computed for all W lanes at once; ``speculative``: the scalar kernel might not have
         evaluated it (an operand of a per-lane choice), so it may only read eagerly accessed buffers."""
-        if not isinstance(e.type, ScalarType) or has_effect(e):
+        if not isinstance(e.type, ScalarType) or not _pure(e):
             raise NotElementwise
         if not _lane_dependent(e, self.varying | {self.index}):
             return self.splat(e)
@@ -344,6 +370,8 @@ class _Rewrite:
             return Expr("binop", t, args, attr="bitand" if e.op == "and" else "bitor", loc=e.loc)
         if e.op == "ifexp":
             return self.choice(e, t, speculative)
+        if e.op == "let":
+            return self.binding(e, t, speculative)
         raise NotElementwise
 
     def choice(self, e, t, speculative):
@@ -354,6 +382,14 @@ class _Rewrite:
             return Expr("ifexp", t, (cond, self.expr(a, speculative), self.expr(b, speculative)), loc=e.loc)
         args = (self.expr(cond, speculative), self.expr(a, True), self.expr(b, True))
         return Expr("select", t, args, loc=e.loc)
+
+    def binding(self, e, t, speculative):
+        """``let v = value in rest`` (a chained comparison's middle operand, evaluated once): ``v`` per
+        lane when ``value`` varies, else the one scalar every lane reads (splat where ``rest`` uses it)."""
+        var, (value, rest) = e.attr, e.args
+        if var in self.varying:
+            var, value = self.vector_var(var), self.expr(value, speculative)
+        return Expr("let", t, (value, self.expr(rest, speculative)), attr=var, loc=e.loc)
 
     def lane_values(self):
         if self.lanes is None:

@@ -546,10 +546,6 @@ class ElementwiseGenerator(Generator):
     ``xf[i]`` and the outputs' own elements, and stores ``oi[i]``, ``ou[i]``, ``of[i]`` (plain or
     read-modify-write), for ``i`` below the guard's bound; ``WORKGROUP`` is its ``workgroup=``."""
 
-    # No chained comparisons: the pass declines ``a < b < c`` unless ``b`` is a constant or a local
-    # (``test_fuzz`` covers chains).
-    condition_kinds = ("compare", "compare", "not", "and", "or")
-
     def module(self):
         workgroup = self.pick((None, (64,), (4,), (32,), (256,)))
         return (ELEMENTWISE_PRELUDE + f"WORKGROUP = {workgroup!r}  # the kernel's workgroup=, None for the default\n"

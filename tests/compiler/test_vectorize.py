@@ -121,6 +121,34 @@ def helpers_and_branches(flag: i32, x: Buffer[f32], y: Buffer[f32]):
         y[i] = w + v if not math.isnan(x[i]) else -5.0
 
 
+@lg.kernel(workgroup=(64,))
+def chained_comparisons(lo: i32, x: Buffer[i32], y: Buffer[i32], flags: Buffer[i32]):
+    """Chains whose middle operand is neither a constant nor a local (evaluated once, through a ``let``)."""
+    i = global_id().x
+    if i < len(flags):
+        v = x[i]
+        w = y[i]  # read unconditionally: the chains below may read y in every lane
+        a = 1 if (v < v + 1 < v) else 2
+        b = 4 if (v - 3 < x[i] * 2 < y[i] + 5) else 8  # a varying middle operand
+        c = 16 if (v > 0 and lo < v % 7 <= y[i] < 9) else 32  # behind a per-lane `and`, nested lets
+        d = 64 if (v < lo + 1 < w) else 128  # a uniform middle operand
+        flags[i] = a + b + c + d + (256 if v <= x[i] < v + 1 else 0)
+
+
+CHAIN_SIZES = (0, 1, 3, 5, 257, 1023)
+
+
+def test_chained_comparisons_are_vectorized_and_match_the_emulator():
+    assert_vectorized(chained_comparisons)
+    for n in CHAIN_SIZES:
+        flags = run_both(chained_comparisons, n, np.int32(2), ints(n, -12, 12), ints(n, -12, 12),
+                         np.zeros(n, np.int32))[-1]
+        if n > 100:  # every term took both outcomes, so no comparison is folded or lost unseen
+            for bit in (4, 16, 64):
+                assert 0 < np.count_nonzero(flags & bit) < n
+            assert np.all(flags & 256) and not np.any(flags & 1)
+
+
 SPECS = {
     "saxpy": (saxpy, lambda n: (np.float32(2.5), floats(n), floats(n))),
     "copy": (copy, lambda n: (floats(n), np.zeros(n, np.float32))),
@@ -251,6 +279,14 @@ def conditional_read(x: Buffer[f32], y: Buffer[f32]):
 
 
 @lg.kernel(workgroup=(64,))
+def chained_conditional_read(x: Buffer[i32], y: Buffer[i32]):
+    """``x`` is read only by a chain behind a per-lane ``and``: it may be shorter than ``y``."""
+    i = global_id().x
+    if i < len(y):
+        y[i] = 1 if (i < len(x) and 0 < x[i] < 5) else 0
+
+
+@lg.kernel(workgroup=(64,))
 def doubles(x: Buffer[f32], y: Buffer[f32]):
     i = global_id().x
     if i < len(y):
@@ -265,6 +301,7 @@ UNCHANGED = {
     "histogram": (histogram, lambda n: (RNG.integers(0, 8, n).astype(np.int32), np.zeros(8, np.int32))),
     "lane_dependent_branch": (lane_dependent_branch, lambda n: (floats(n), np.zeros(n, np.float32))),
     "conditional_read": (conditional_read, lambda n: (floats(n // 2), np.zeros(n, np.float32))),
+    "chained_conditional_read": (chained_conditional_read, lambda n: (ints(n // 2, -5, 10), np.zeros(n, np.int32))),
 }
 
 
