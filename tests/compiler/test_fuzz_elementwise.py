@@ -24,7 +24,8 @@ EXPLORE = "LEGIONELLA_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("LEGIONELLA_FUZZ_EXAMPLES", "100"))
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True, derandomize=not EXPLORE,
                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-MIN_VECTORIZED = 0.8  # of the programs; measured: all of the CI set, 91 % of 150 larger random ones
+MIN_VECTORIZED = 0.8  # of the programs; measured with chained comparisons generated: 100 of 100
+# hypothesis-derived programs (34 of the 41 with a chain stayed scalar before the pass handled chains)
 # Array sizes: around the vector width, and past a workgroup (4 ... 256) with a scalar tail.
 SIZES = (1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 37, 64, 67, 130, 257)
 TYPES = kernelgen.TYPES
