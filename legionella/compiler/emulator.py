@@ -35,7 +35,6 @@ array([ 0,  2,  4,  6,  8, 10], dtype=int32)
 import builtins
 import inspect
 import itertools
-import numbers
 import sys
 import types
 
@@ -390,19 +389,8 @@ def _bind_arguments(kernel, args, kwargs):
 
 
 def _scalar_argument(name, where, scalar, value, bound):
-    """A Python or numpy number as the annotated scalar type; ints must fit, floats can't become ints."""
-    if isinstance(value, (bool, np.bool_)) != (scalar.kind == "b"):
-        raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a {scalar.name}")
-    if scalar.kind in "iu":
-        if not isinstance(value, (numbers.Integral, np.integer)):
-            raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass an int "
-                            f"(convert explicitly, e.g. int(x), if truncation is meant)")
-        info = np.iinfo(scalar.dtype)
-        if not info.min <= int(value) <= info.max:
-            raise ValueError(f"{where}: {value} does not fit in {scalar.name}")
-    elif scalar.kind == "f" and not isinstance(value, (numbers.Real, np.number)):
-        raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a number")
-    return scalar(value)
+    """A Python or numpy number as the annotated scalar type, checked as a device launch checks it."""
+    return scalar(scalar.launch_value(value, where))
 
 
 def _vector_argument(name, where, vector_type, value, bound):

@@ -11,6 +11,7 @@ with the device's semantics (``i32(-2.7) == -2``, integers wrap), ``vec3(1, 2, 3
 (1, dtype(('<f4', (4,))))
 """
 import dataclasses
+import numbers
 import typing
 
 import numpy as np
@@ -32,6 +33,30 @@ class ScalarType:
         return 4 if self.kind == "b" else self.bits // 8
 
     align = size
+
+    def fits(self, value):
+        """Whether the Python int ``value`` is in this integer type's range."""
+        bits = self.bits
+        low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if self.kind == "i" else (0, (1 << bits) - 1)
+        return low <= value <= high
+
+    def launch_value(self, value, where):
+        """A launch argument for a parameter of this type, checked, as a Python float or int (bool: 0/1).
+
+        The device launch and ``kernel.emulate`` both check arguments here, so they accept and refuse the
+        same values with the same messages; ``where`` names the parameter in them.
+        """
+        if isinstance(value, (bool, np.bool_)) != (self.kind == "b"):
+            raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a {self.name}")
+        if self.kind in "iu":
+            if not isinstance(value, (numbers.Integral, np.integer)):
+                raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass an int "
+                                f"(convert explicitly, e.g. int(x), if truncation is meant)")
+            if not self.fits(int(value)):
+                raise ValueError(f"{where}: {value} does not fit in {self.name}")
+        elif self.kind == "f" and not isinstance(value, (numbers.Real, np.number)):
+            raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a number")
+        return float(value) if self.kind == "f" else int(value)
 
     def __call__(self, value):
         """Convert like the device does: floats truncate toward zero into integers, integers wrap."""

@@ -5,7 +5,6 @@ function ``(arg, push) -> Array or None`` that raises a ``TypeError`` naming the
 argument does not fit, writes the scalar or the buffer's shape into the push-constant bytes, and returns
 the array to bind. Binders are built once per (kernel, device), so a launch only runs them.
 """
-import numbers
 import struct
 import weakref
 
@@ -26,12 +25,6 @@ def _where(kernel_name, param):
     return f"kernel {kernel_name!r}, parameter {param.name!r} ({param.type.name})"
 
 
-def _int_in_range(value, scalar):
-    bits = scalar.bits
-    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if scalar.kind == "i" else (0, (1 << bits) - 1)
-    return low <= value <= high
-
-
 def scalar_binder(kernel_name, param):
     """Check a Python or numpy scalar against ``param.type`` and pack it at ``param.offset``."""
     scalar = param.type
@@ -41,24 +34,14 @@ def scalar_binder(kernel_name, param):
 
     packer = struct.Struct(fmt)
     # The common arguments, by exact type: a Python float for a float parameter, an int in range for an
-    # integer one. (The ABC checks below cost more than the rest of a launch's Python work together.)
+    # integer one. (launch_value's ABC checks cost more than the rest of a launch's Python work together.)
     fast_type = float if scalar.kind == "f" else int if scalar.kind in "iu" else None
 
     def bind(arg, push):
-        if type(arg) is fast_type and (fast_type is float or _int_in_range(arg, scalar)):
+        if type(arg) is fast_type and (fast_type is float or scalar.fits(arg)):
             packer.pack_into(push, offset, arg)
-            return None
-        if isinstance(arg, (bool, np.bool_)) != (scalar.kind == "b"):
-            raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass a {scalar.name}")
-        if scalar.kind in "iu":
-            if not isinstance(arg, (numbers.Integral, np.integer)):
-                raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass an int "
-                                f"(convert explicitly, e.g. int(x), if truncation is meant)")
-            if not _int_in_range(int(arg), scalar):
-                raise ValueError(f"{where}: {arg} does not fit in {scalar.name}")
-        elif scalar.kind == "f" and not isinstance(arg, (numbers.Real, np.number)):
-            raise TypeError(f"{where}: got {arg!r} ({type(arg).__name__}); pass a number")
-        packer.pack_into(push, offset, float(arg) if scalar.kind == "f" else int(arg))
+        else:
+            packer.pack_into(push, offset, scalar.launch_value(arg, where))
         return None
 
     return bind
