@@ -413,7 +413,7 @@ def _buffer_argument(name, where, buffer_type, value, bound):
     elif not isinstance(value, np.ndarray):
         raise TypeError(f"{where}: got a {type(value).__name__}; pass a numpy array or an lg.Array")
     element = buffer_type.element
-    shape = _logical_shape(host, element)
+    shape = buffer_type.element_shape(host.dtype, host.shape)
     if shape is None:
         raise TypeError(f"{where}: got an array of {host.dtype} with shape {host.shape}; "
                         f"the kernel expects elements of {element.name} ({element.dtype})")
@@ -425,23 +425,6 @@ def _buffer_argument(name, where, buffer_type, value, bound):
     if isinstance(element, StructType):
         host = host.view((np.record, host.dtype))
     return BufferView.of(host, f"buffer {name!r}")
-
-
-def _logical_shape(host, element):
-    """The shape of ``host`` seen as a buffer of ``element``, or None when its dtype cannot be that:
-    a ``Buffer[vecN]`` takes arrays of the scalar type with a trailing axis of N when the vector's std430
-    size is its width (not vec3), and a ``Buffer[matN]`` (N, N) trailing axes (not mat3), as the runtime does."""
-    if isinstance(element, VectorType):
-        tight = element.size == element.n * element.scalar.size and element.align == element.size
-        if tight and host.dtype == element.scalar.dtype and host.shape and host.shape[-1] == element.n:
-            return host.shape[:-1]
-        return None
-    if isinstance(element, MatrixType):
-        axes = (element.cols, element.column.n)
-        if not element.padded and host.dtype == element.column.scalar.dtype and host.shape[-2:] == axes:
-            return host.shape[:-2]
-        return None
-    return host.shape if host.dtype == element.dtype else None
 
 
 def _is_device_array(value):

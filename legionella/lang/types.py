@@ -425,6 +425,30 @@ class BufferType:
     def dtype(self):
         return self.element.dtype
 
+    def host_layout(self):
+        """``(dtype, trailing)``: a host array holds this buffer's elements when its dtype is ``dtype`` and
+        its shape ends with the tuple ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape
+        ``(..., 4)``: any vector whose std430 size is its width; ``Buffer[mat4]`` takes ``(..., 4, 4)``, whose
+        ``[j]`` is column ``j``); ``trailing`` is ``()`` for other elements, None when no array fits (vec3,
+        mat3: std430 pads them). The device launch and ``kernel.emulate`` both accept arrays by this rule."""
+        element = self.element
+        if isinstance(element, VectorType):
+            tight = element.size == element.n * element.scalar.size and element.align == element.size
+            return (element.scalar.dtype, (element.n,)) if tight else (element.dtype, None)
+        if isinstance(element, MatrixType):
+            shape = (element.cols, element.column.n)
+            return (element.column.scalar.dtype, shape) if not element.padded else (element.dtype, None)
+        return element.dtype, ()
+
+    def element_shape(self, dtype, shape):
+        """The shape of a host array of ``dtype`` and ``shape`` seen as an array of this buffer's elements
+        (the trailing component axes dropped), or None when such an array cannot hold them."""
+        want, trailing = self.host_layout()
+        split = len(shape) - len(trailing or ())
+        if trailing is None or dtype != want or split < 0 or tuple(shape[split:]) != trailing:
+            return None
+        return tuple(shape[:split])
+
     @property
     def name(self):
         kind = "Uniform" if self.uniform else "Buffer"

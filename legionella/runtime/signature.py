@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from ..errors import DeviceError
-from ..lang.types import BufferType, MatrixType, ScalarType, VectorType
+from ..lang.types import BufferType, ScalarType, VectorType
 from .array import Array
 
 # ScalarType (kind, bits) -> struct format; bool travels as a 32-bit word, as SPIR-V wants it.
@@ -67,21 +67,6 @@ def vector_binder(kernel_name, param):
     return bind
 
 
-def buffer_layout(btype):
-    """``(dtype, trailing)``: an array can be ``btype`` when its dtype is ``dtype`` and its shape ends with
-    the tuple ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape ``(..., 4)``: any vector whose
-    std430 size is its width; ``Buffer[mat4]`` takes ``(..., 4, 4)``, whose ``[j]`` is column ``j``);
-    ``trailing`` is ``()`` for other elements, None when no array fits (vec3, mat3: std430 pads them)."""
-    element = btype.element
-    if isinstance(element, VectorType):
-        tight = element.size == element.n * element.scalar.size and element.align == element.size
-        return (element.scalar.dtype, (element.n,)) if tight else (element.dtype, None)
-    if isinstance(element, MatrixType):
-        shape = (element.cols, element.column.n)
-        return (element.column.scalar.dtype, shape) if not element.padded else (element.dtype, None)
-    return element.dtype, ()
-
-
 def buffer_binder(kernel_name, param, device, where=None):
     """Check an :class:`Array` against ``Buffer[T, n]``, pack its shape, and return it for binding;
     ``where`` names the argument in errors (default: the parameter)."""
@@ -90,8 +75,6 @@ def buffer_binder(kernel_name, param, device, where=None):
     shape_format = struct.Struct(f"<{btype.ndim}i")
     shape_offset = param.shape_offset
     max_range = device.limits["maxStorageBufferRange"]
-    dtype, trailing = buffer_layout(btype)
-    rank = btype.ndim + len(trailing or ())
     # (weak reference to the last array accepted, its packed shape words): an array's shape, dtype and
     # device never change, so the same array passed again needs no new checks. One tuple, replaced whole,
     # so launches from several threads never see one array's reference with another's shape.
@@ -106,19 +89,18 @@ def buffer_binder(kernel_name, param, device, where=None):
         if type(arg) is not Array and not isinstance(arg, Array):
             hint = " (copy it to the device with lg.array(x))" if isinstance(arg, np.ndarray) else ""
             raise TypeError(f"{where}: got a {type(arg).__name__}{hint}; pass an lg.Array")
-        shape = arg.shape
-        if arg.dtype != dtype or trailing is None or tuple(shape[len(shape) - len(trailing):]) != trailing:
-            raise TypeError(f"{where}: got an array of {arg.dtype} with shape {shape}; "
+        shape = btype.element_shape(arg.dtype, arg.shape)
+        if shape is None:
+            raise TypeError(f"{where}: got an array of {arg.dtype} with shape {arg.shape}; "
                             f"the kernel expects elements of {btype.element.name} ({btype.element.dtype})")
-        if len(shape) != rank:
-            raise TypeError(f"{where}: got a {len(shape) - rank + btype.ndim}-D array (shape {shape}); the kernel "
+        if len(shape) != btype.ndim:
+            raise TypeError(f"{where}: got a {len(shape)}-D array (shape {arg.shape}); the kernel "
                             f"expects {btype.ndim}-D")
         if arg.device is not device:
             raise TypeError(f"{where}: the array lives on {arg.device.name}, the launch runs on {device.name}")
         if arg.nbytes > max_range:
             raise DeviceError(f"{where}: the array has {arg.nbytes:,} bytes, more than the {max_range:,} bytes "
                               f"(maxStorageBufferRange) {device.name} can bind; split it into smaller arrays")
-        shape = shape[:len(shape) - len(trailing)]
         if any(n > I32_MAX for n in shape):
             raise ValueError(f"{where}: dimension sizes above {I32_MAX} are not supported (shape {arg.shape})")
         shape_words = shape_format.pack(*shape)
