@@ -15,6 +15,8 @@ import hashlib
 import inspect
 import textwrap
 
+import numpy as np
+
 KERNEL_OPTIONS = ("workgroup",)
 
 
@@ -42,6 +44,21 @@ def normalize_workgroup(value, filename=None, lineno=None):
     where = f"{filename}:{lineno}: " if filename is not None else ""
     raise ValueError(f"{where}workgroup must be a tuple of 1 to 3 positive ints, like workgroup=(256,); "
                      f"got {value!r}")
+
+
+def normalize_grid(grid):
+    """``grid`` (an int or a tuple of 1 to 3 ints >= 0; numpy ints too, bools not) as a 3-tuple padded
+    with 1s: the rule of ``kernel[grid]`` on the device and ``kernel.emulate[grid]`` alike."""
+    if type(grid) is int and grid >= 0:  # the common case, kept fast: it runs at every launch
+        return (grid, 1, 1)
+    dims = grid if isinstance(grid, tuple) else (grid,)
+    if not 1 <= len(dims) <= 3:
+        raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)) for d in dims):
+        raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
+    return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
 
 
 class Kernel:

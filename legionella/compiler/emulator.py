@@ -41,6 +41,7 @@ import types
 import numpy as np
 
 from ..errors import CompileError
+from ..kernel import normalize_grid
 from . import emulated_bindings
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
@@ -65,19 +66,6 @@ class Emulation:
 
     def __repr__(self):
         return f"<legionella emulation of {self.kernel.__name__}>"
-
-
-def normalize_grid(grid):
-    """``grid`` (an int or a tuple of 1 to 3 ints >= 0) as a 3-tuple padded with 1s; the runtime's rules
-    and messages."""
-    dims = grid if isinstance(grid, tuple) else (grid,)
-    if not 1 <= len(dims) <= MAX_GRID_RANK:
-        raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
-    if not all(_is_int(d) for d in dims):
-        raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}")
-    if any(d < 0 for d in dims):
-        raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
-    return tuple(int(d) for d in dims) + (1,) * (MAX_GRID_RANK - len(dims))
 
 
 def _is_int(value):

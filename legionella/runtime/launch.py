@@ -14,28 +14,13 @@ import struct
 
 from .. import compiler
 from ..errors import DeviceError
+from ..kernel import normalize_grid
 from . import _vk, cache, counters
 from .bindings import GlobalBinders
 from .vkdevice import device as current_device
 
 HEADER = struct.Struct("<3I4x3I4x")  # group_offset: uvec3 @0, num_groups: uvec3 @16 (artifact.py's ABI)
 MAX_PLANS = 256  # grids remembered per launcher
-
-
-def normalize_grid(grid):
-    """``grid`` (an int or a tuple of 1 to 3 ints) as a tuple of 3 ints."""
-    if type(grid) is int and grid >= 0:  # the common case, kept fast
-        return (grid, 1, 1)
-    dims = grid if isinstance(grid, tuple) else (grid,)
-    if not 1 <= len(dims) <= 3:
-        raise ValueError(f"a launch grid has 1 to 3 dimensions, got {grid!r}")
-    try:
-        dims = tuple(int(d.__index__()) for d in dims)
-    except (AttributeError, TypeError):
-        raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}") from None
-    if any(d < 0 for d in dims):
-        raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
-    return dims + (1,) * (3 - len(dims))
 
 
 def split_groups(groups, max_groups):
