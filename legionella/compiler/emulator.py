@@ -382,14 +382,8 @@ def _scalar_argument(name, where, scalar, value, bound):
 
 
 def _vector_argument(name, where, vector_type, value, bound):
-    """A :class:`Vector`, or a sequence of its n numbers."""
-    try:
-        data = np.asarray(value.data if isinstance(value, Vector) else value)
-    except (TypeError, ValueError):
-        data = None
-    if data is None or data.shape != (vector_type.n,) or data.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: got {value!r}; pass {vector_type.n} numbers, e.g. {vector_type.name}(...)")
-    return Vector(vector_type, data)
+    """A :class:`Vector`, or a sequence of its n numbers, checked as a device launch checks it."""
+    return Vector(vector_type, vector_type.launch_value(value, where))
 
 
 def _buffer_argument(name, where, buffer_type, value, bound):

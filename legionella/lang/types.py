@@ -179,6 +179,18 @@ class VectorType:
     scalar: ScalarType
     n: int
 
+    def launch_value(self, value, where):
+        """A launch argument for a parameter of this type (a :class:`Vector`, or a sequence or array of its
+        ``n`` numbers), checked, as an array of the scalar type; the device launch and ``kernel.emulate``
+        both check arguments here. ``where`` names the parameter in the ``TypeError``."""
+        try:
+            data = np.asarray(value)  # Vector converts through __array__
+        except (TypeError, ValueError):
+            data = None
+        if data is None or data.shape != (self.n,) or data.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: got {value!r}; pass {self.n} numbers, e.g. {self.name}(...)")
+        return data.astype(self.scalar.dtype)
+
     @property
     def name(self):
         prefix = {"f32": "", "i32": "i", "u32": "u", "bool": "b", "f64": "d", "f16": "h"}.get(self.scalar.name)

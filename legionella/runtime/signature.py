@@ -54,13 +54,7 @@ def vector_binder(kernel_name, param):
     offset = param.offset
 
     def bind(arg, push):
-        try:
-            data = np.asarray(arg)  # lang vectors convert through __array__
-        except (TypeError, ValueError):
-            data = None
-        if data is None or data.shape != (vtype.n,) or data.dtype.kind not in "biuf":
-            raise TypeError(f"{where}: got {arg!r}; pass {vtype.n} numbers, e.g. {vtype.name}(...)")
-        raw = data.astype(vtype.scalar.dtype).tobytes()
+        raw = vtype.launch_value(arg, where).tobytes()
         push[offset:offset + len(raw)] = raw
         return None
 
