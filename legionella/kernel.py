@@ -66,20 +66,40 @@ class Kernel:
     ``kernel.emulate[grid](*args)``, inspect it with ``kernel.spirv()`` and ``kernel.disassemble()``.
     """
 
-    def __init__(self, py_func, *, source, options=None, filename=None, lineno=None, module=None,
-                 qualname=None):
+    def __init__(self, py_func, source, options=None, lineno=None, qualname=None, *, filename=None, module=None):
+        """Wrap ``py_func`` with the ``source`` snapshot of its definition and the marker's ``options``.
+
+        ``options`` are taken as they are, already checked: the marker parser and :func:`kernel` check
+        them (``normalize_workgroup``) before they get here, so the stub the import rewrite makes for
+        every marked def is cheap to build. The rewrite passes everything but ``filename`` and ``module``
+        positionally, the cheapest call there is; what is not passed is read from ``py_func`` on first use.
+        """
         self.py_func = py_func
         self.source = source
-        self.options = dict(options or {})
-        self.filename = filename or py_func.__code__.co_filename
+        self.options = {} if options is None else options
         self.lineno = lineno or py_func.__code__.co_firstlineno
-        self.module = module or py_func.__module__
         self.qualname = qualname or py_func.__qualname__
         self.__name__ = py_func.__name__
         self.__doc__ = py_func.__doc__
-        self.__wrapped__ = py_func
-        if "workgroup" in self.options:
-            self.options["workgroup"] = normalize_workgroup(self.options["workgroup"], self.filename, self.lineno)
+        if filename is not None:
+            self.filename = filename
+        if module is not None:
+            self.module = module
+
+    @functools.cached_property
+    def filename(self):
+        """The file the kernel is defined in (``py_func``'s, unless the constructor was told otherwise)."""
+        return self.py_func.__code__.co_filename
+
+    @functools.cached_property
+    def module(self):
+        """The name of the module the kernel is defined in, the first part of its id."""
+        return self.py_func.__module__
+
+    @property
+    def __wrapped__(self):
+        """The plain function, for ``inspect.signature`` and ``inspect.unwrap`` (as ``functools.wraps`` sets it)."""
+        return self.py_func
 
     @functools.cached_property
     def id(self):
@@ -156,14 +176,15 @@ def kernel(fn=None, *, workgroup=None):
     ...     if i < len(a):
     ...         a[i] = v
     """
-    options = {} if workgroup is None else {"workgroup": workgroup}
-
     def wrap(func):
         try:
             source = textwrap.dedent(inspect.getsource(func))
         except (OSError, TypeError) as e:
             raise ValueError(f"cannot read the source of {func.__qualname__}: {e}; kernels need their "
                              "source (define them in a file, or in a notebook cell)") from None
-        return Kernel(func, source=source, options=options)
+        code = func.__code__
+        options = {} if workgroup is None else {
+            "workgroup": normalize_workgroup(workgroup, code.co_filename, code.co_firstlineno)}
+        return Kernel(func, source, options)
 
     return wrap if fn is None else wrap(fn)

@@ -18,7 +18,7 @@ import types
 
 from .. import __version__
 
-REWRITE_REVISION = 1  # bump when the rewrite's output changes without a version change
+REWRITE_REVISION = 2  # bump when the rewrite's output changes without a version change
 TAG = f"{sys.implementation.cache_tag}-legionella-{__version__}-r{REWRITE_REVISION}"
 CHECKED_HASH_FLAGS = 0b11  # PEP 552: bit 0 "hash-based", bit 1 "check the source"
 HEADER_SIZE = 16

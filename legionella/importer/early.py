@@ -64,8 +64,7 @@ def bind_script_kernel(module, statement, marker, lines, path):
     code = getattr(function, "__code__", None)
     if code is None or code.co_filename != path or code.co_firstlineno not in (first, node.lineno):
         return False
-    setattr(module, node.name, Kernel(function, source=snapshot, options=marker.options, lineno=first,
-                                      qualname=node.name))
+    setattr(module, node.name, Kernel(function, snapshot, dict(marker.options), first, node.name))
     return True
 
 

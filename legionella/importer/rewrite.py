@@ -2,7 +2,7 @@
 
 For a kernel marker above ``def saxpy(...)`` the rewrite adds, right after the definition::
 
-    saxpy = @legionella_Kernel(saxpy, source=..., options=..., lineno=..., qualname=...)
+    saxpy = @legionella_Kernel(saxpy, source, options, lineno, qualname)   # all but saxpy constants
 
 and for a binding marker above ``NAME = Buffer[T]`` it replaces the value::
 
@@ -191,17 +191,18 @@ def check_binding_clashes(markers, filename):
 
 
 def kernel_stub(statement, marker, lines):
-    """``name = @legionella_Kernel(name, source=..., options=..., lineno=..., qualname=...)``, located on
-    the ``def`` line."""
+    """``name = @legionella_Kernel(name, source, options, lineno, qualname)``, located on the ``def`` line.
+
+    Everything but the function is a constant folded in here (the options were checked when the marker
+    was parsed), and the arguments are positional: this call runs for every kernel at every import, and a
+    positional call is the cheapest one (``Kernel.__init__`` reads nothing else at import)."""
     node = statement.node
     first, source = definition_source(node, lines)
     call = ast.Call(
         func=ast.Name(KERNEL_ALIAS, ast.Load()),
-        args=[ast.Name(node.name, ast.Load())],
-        keywords=[ast.keyword("source", ast.Constant(source)),
-                  ast.keyword("options", literal_node(marker.options)),
-                  ast.keyword("lineno", ast.Constant(first)),
-                  ast.keyword("qualname", ast.Constant(statement.prefix + node.name))])
+        args=[ast.Name(node.name, ast.Load()), ast.Constant(source), literal_node(marker.options),
+              ast.Constant(first), ast.Constant(statement.prefix + node.name)],
+        keywords=[])
     return located(ast.Assign([ast.Name(node.name, ast.Store())], call), first_line_of(node))
 
 
