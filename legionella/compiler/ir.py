@@ -155,10 +155,12 @@ class If(Stmt):
 
 @dataclasses.dataclass(eq=False)
 class Loop(Stmt):
-    """``while cond: body`` with ``step`` run at the continue target (``for`` loops' increment)."""
+    """``while cond: body`` with ``step`` run at the continue target (``for`` loops' increment);
+    ``unroll`` asks the driver to unroll it (set by the ``unroll`` pass, the last one)."""
     cond: Expr
     body: list
     step: list
+    unroll: bool = False
 
 
 @dataclasses.dataclass(eq=False)

@@ -12,6 +12,8 @@ vectorize  element-wise 1-D kernels handle 4 consecutive elements per invocation
            stores (device targets only: the runtime launches a quarter of the invocations; see
            :mod:`.vectorize`)
 cse        repeated pure subexpressions within straight-line code are computed once
+unroll     innermost loops of at most 32 constant iterations carry ``LoopControl Unroll`` (last: it only
+           marks loops)
 =========  ===========================================================================================
 """
 import dataclasses
@@ -438,6 +440,54 @@ def _walk(e):
         yield from _walk(a)
 
 
+# ---- unroll ----------------------------------------------------------------------------------------
+UNROLL_MAX_TRIPS = 32  # more iterations than this stay a loop: the unrolled body would crowd the I-cache
+
+
+def _constant_trip_count(init, loop):
+    """How often ``loop`` runs at most when ``init`` (the statement before it) sets the counter that its
+    condition compares with a constant and its step adds 1 to: ``c = C0; while c != K: ...; continuing:
+    c += 1``, what ``for`` over a constant range becomes (its counter is hidden, so the body cannot move
+    it); else None. The count is ``(K - C0) mod 2**32``: the counter wraps through 0."""
+    cond, step = loop.cond, loop.step
+    if not (isinstance(init, Assign) and is_const(init.value) and cond.op == "cmp" and cond.attr == "ne"
+            and len(step) == 1 and isinstance(step[0], Assign) and step[0].var is init.var):
+        return None
+    var = init.var
+    counter, limit = cond.args
+    if is_const(counter):
+        counter, limit = limit, counter
+    increment = step[0].value
+    if not (counter.op == "local" and counter.attr is var and is_const(limit)
+            and increment.op == "binop" and increment.attr == "add" and increment.args[0].op == "local"
+            and increment.args[0].attr is var and is_const(increment.args[1]) and increment.args[1].attr == 1):
+        return None
+    return (int(limit.attr) - int(init.value.attr)) % 2**32
+
+
+def _mark_unroll(stmts):
+    for previous, s in zip([None, *stmts], stmts):
+        if isinstance(s, If):
+            _mark_unroll(s.body)
+            _mark_unroll(s.orelse)
+        elif isinstance(s, Loop):
+            _mark_unroll(s.body)
+            innermost = not any(isinstance(t, Loop) for t in _all_stmts(s.body))
+            trips = _constant_trip_count(previous, s)
+            s.unroll = innermost and trips is not None and trips <= UNROLL_MAX_TRIPS
+
+
+def unroll(program):
+    """Ask the driver to unroll innermost loops that run a small constant number of times
+    (``LoopControl Unroll`` on their ``OpLoopMerge``), as GLSL's ``[[unroll]]`` does: a GPU compiler
+    may keep ``for k in range(16)`` a loop (its counter runs from -16 up to 0, see :mod:`.ranges`), and
+    an unrolled tile loop turns its shared-memory indices into constant offsets.
+
+    Only marks loops in place, so it runs last: a pass rebuilding a ``Loop`` would drop the mark."""
+    for fn in program.functions:
+        _mark_unroll(fn.body)
+
+
 # ---- the pipeline ----------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Pass:
@@ -454,6 +504,7 @@ PIPELINE = (
     Pass("dce", dce, "dead-code elimination"),
     Pass("vectorize", vectorize, "vector loads and stores in element-wise kernels"),
     Pass("cse", cse, "common subexpressions"),
+    Pass("unroll", unroll, "unroll hints on short constant loops"),
 )
 
 
