@@ -155,20 +155,32 @@ def bench_sgemm(n, repeat, side=4096):
     from examples import sgemm
     from examples.matmul import matmul
     rng = np.random.default_rng(0)
-    a = lg.array(rng.standard_normal((side, side), dtype=np.float32))
-    b = lg.array(rng.standard_normal((side, side), dtype=np.float32))
-    c = lg.empty((side, side), dtype=np.float32)
-    rows = {"legionella tiled": vulkan_time(lambda: matmul[side, side](a, b, c), repeat, batch=3)}
-    twin = glsl_launcher(matmul, "matmul")
-    rows["glslang tiled"] = vulkan_time(lambda: twin((side, side, 1), a, b, c), repeat, batch=3)
-    rows["legionella 8x4 regs"] = vulkan_time(lambda: sgemm.launch(a, b, c), repeat, batch=3)
-    np.testing.assert_allclose(c.numpy()[:64, :64], (a.numpy()[:64] @ b.numpy()[:, :64]), rtol=1e-3, atol=1e-2)
+    host_a = rng.standard_normal((side, side), dtype=np.float32)
+    host_b = rng.standard_normal((side, side), dtype=np.float32)
+    a, b, c = lg.array(host_a), lg.array(host_b), lg.empty((side, side), dtype=np.float32)
+    corners = (slice(0, 64), slice(side - 64, side))  # C's first and last 64x64 blocks are checked
+    expected = [host_a[rows] @ host_b[:, rows] for rows in corners]
+
+    def checked(enqueue):
+        c.copy_from(np.zeros((side, side), np.float32))
+        seconds = vulkan_time(enqueue, repeat, batch=3)
+        result = c.numpy()
+        for rows, want in zip(corners, expected):
+            np.testing.assert_allclose(result[rows, rows], want, rtol=1e-3, atol=1e-2)
+        return seconds
+
+    tiled, regs = glsl_launcher(matmul, "matmul"), glsl_launcher(sgemm.sgemm, "sgemm")
+    reg_grid = (-(-side // sgemm.TILE_N) * 16, -(-side // sgemm.TILE_M) * 16, 1)
+    rows = {"legionella tiled": checked(lambda: matmul[side, side](a, b, c)),
+            "glslang tiled": checked(lambda: tiled((side, side, 1), a, b, c)),
+            "legionella 8x8 regs": checked(lambda: sgemm.launch(a, b, c)),
+            "glslang 8x8 regs": checked(lambda: regs(reg_grid, a, b, c))}
     torch = optional("torch")
     if torch is not None and torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = False
         ta, tb = torch.randn(side, side, device="cuda"), torch.randn(side, side, device="cuda")
         rows["torch matmul fp32"] = cuda_time(lambda: ta @ tb, repeat, batch=3)
-    return "sgemm 4096^3", 12 * side * side, 2 * side ** 3, rows
+    return f"sgemm {side}^3", 12 * side * side, 2 * side ** 3, rows
 
 
 BENCHES = {"saxpy": bench_saxpy, "copy": bench_copy, "jacobi": bench_jacobi, "reduction": bench_reduction,
