@@ -12,11 +12,14 @@ import sys
 import threading
 
 from . import cache
+
+PathFinder = importlib.machinery.PathFinder
+SourceFileLoader = importlib.machinery.SourceFileLoader
 from .markers import MARKER_BYTES
 from .rewrite import compile_module
 
 
-class LegionellaLoader(importlib.machinery.SourceFileLoader):
+class LegionellaLoader(SourceFileLoader):
     """Loads a module with markers: rewritten code from the cache, or rewritten and compiled now.
 
     ``source`` is the bytes the finder already read, used once so the file is not read twice per import;
@@ -30,7 +33,7 @@ class LegionellaLoader(importlib.machinery.SourceFileLoader):
     def get_code(self, fullname):
         source, self._source = self._source, None
         if source is None:
-            source = self.get_data(self.path)
+            source = cache.read_file(self.path)
         source_hash = importlib.util.source_hash(source)
         code = cache.read(self.pyc_path, source_hash) if self.pyc_path else None
         if code is not None:
@@ -47,11 +50,11 @@ class LegionellaFinder:
     """A meta-path finder: ``PathFinder``'s spec, with :class:`LegionellaLoader` where markers may be."""
 
     def find_spec(self, fullname, path=None, target=None):
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+        spec = PathFinder.find_spec(fullname, path, target)
+        if spec is None or type(spec.loader) is not SourceFileLoader:
             return spec
         try:
-            source = spec.loader.get_data(spec.origin)
+            source = cache.read_file(spec.origin)
         except OSError:
             return spec  # the ordinary loader reports it
         if MARKER_BYTES in source:
@@ -109,7 +112,7 @@ def install():
     with _lock:
         if _FINDER not in sys.meta_path:
             position = next((i for i, finder in enumerate(sys.meta_path)
-                             if finder is importlib.machinery.PathFinder), len(sys.meta_path))
+                             if finder is PathFinder), len(sys.meta_path))
             sys.meta_path.insert(position, _FINDER)
         handle = ImportHook()
         _handles.add(handle)
