@@ -236,18 +236,19 @@ class FunctionCompiler:
         var = self.local_for_store(node.target, i32)
         start, stop, step = (self.hoist(b, f"{name}.{part}", out, loc)
                              for b, part in zip((start, stop, step), ("start", "stop", "step")))
-        # an unsigned counter from -trip up to 0, not `name += step` (ranges.py says why)
+        # an unsigned counter from -trip up to 0 (0 up to a constant trip), not `name += step` (ranges.py
+        # says why)
         trip = self.hoist(ranges.trip_count(start, stop, step, loc), f"{name}.trip", out, loc, u32)
-        end = self.hoist(ranges.loop_value(start, trip, step, loc), f"{name}.end", out, loc)
+        base = self.hoist(ranges.value_base(start, trip, step, loc), f"{name}.end", out, loc)
         counter = Var(f"{name}.count", u32)
-        out.append(Assign(loc, counter, V.binary("sub", V.const(0, u32, loc), trip, loc)))
+        out.append(Assign(loc, counter, ranges.counter_start(trip, loc)))
         read = Expr("local", u32, attr=counter, loc=loc)
         self.loop_depth += 1
         body = self.block(node.body)
         self.loop_depth -= 1
         increment = Assign(loc, counter, V.binary("add", read, V.literal(1, loc), loc))
-        value = Assign(loc, var, ranges.loop_value(end, read, step, loc))
-        out.append(Loop(loc, V.compare("ne", read, V.const(0, u32, loc), loc), [value, *body], [increment]))
+        value = Assign(loc, var, ranges.loop_value(base, read, step, loc))
+        out.append(Loop(loc, ranges.counter_test(read, trip, loc), [value, *body], [increment]))
 
     def hoist(self, e, name, out, loc, t=i32):
         """Evaluate a loop bound once, as Python does: literals stay, anything else goes to a local."""

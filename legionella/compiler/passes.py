@@ -105,11 +105,20 @@ def _fold_node(e):
     return Expr("const", e.type, attr=value.item(), loc=e.loc)
 
 
+_IDENTITIES = {"add": (0, True), "sub": (0, False), "mul": (1, True)}  # op: (its unit, commutative)
+
+
 def _identity(e):
-    """Integer ``x + 0``, ``x - 0``, ``x * 1`` are ``x`` (floats keep theirs: -0.0 + 0.0 is 0.0)."""
-    if e.op == "binop" and scalar_of(e.type).kind in "iu" and is_const(e.args[1]) and e.type == e.args[0].type:
-        if (e.attr in ("add", "sub") and e.args[1].attr == 0) or (e.attr == "mul" and e.args[1].attr == 1):
-            return e.args[0]
+    """Integer ``x + 0``, ``x - 0``, ``x * 1``, ``0 + x`` and ``1 * x`` are ``x`` (floats keep theirs:
+    -0.0 + 0.0 is 0.0)."""
+    if e.op != "binop" or e.attr not in _IDENTITIES or scalar_of(e.type).kind not in "iu":
+        return e
+    unit, commutative = _IDENTITIES[e.attr]
+    left, right = e.args
+    if is_const(right) and right.attr == unit and left.type == e.type:
+        return left
+    if commutative and is_const(left) and left.attr == unit and right.type == e.type:
+        return right
     return e
 
 
@@ -446,23 +455,21 @@ UNROLL_MAX_TRIPS = 32  # more iterations than this stay a loop: the unrolled bod
 
 def _constant_trip_count(init, loop):
     """How often ``loop`` runs at most when ``init`` (the statement before it) sets the counter that its
-    condition compares with a constant and its step adds 1 to: ``c = C0; while c != K: ...; continuing:
+    condition compares with a constant and its step adds 1 to: ``c = C0; while c < K: ...; continuing:
     c += 1``, what ``for`` over a constant range becomes (its counter is hidden, so the body cannot move
-    it); else None. The count is ``(K - C0) mod 2**32``: the counter wraps through 0."""
+    it); else None."""
     cond, step = loop.cond, loop.step
-    if not (isinstance(init, Assign) and is_const(init.value) and cond.op == "cmp" and cond.attr == "ne"
+    if not (isinstance(init, Assign) and is_const(init.value) and cond.op == "cmp" and cond.attr == "lt"
             and len(step) == 1 and isinstance(step[0], Assign) and step[0].var is init.var):
         return None
     var = init.var
     counter, limit = cond.args
-    if is_const(counter):
-        counter, limit = limit, counter
     increment = step[0].value
     if not (counter.op == "local" and counter.attr is var and is_const(limit)
             and increment.op == "binop" and increment.attr == "add" and increment.args[0].op == "local"
             and increment.args[0].attr is var and is_const(increment.args[1]) and increment.args[1].attr == 1):
         return None
-    return (int(limit.attr) - int(init.value.attr)) % 2**32
+    return max(int(limit.attr) - int(init.value.attr), 0)
 
 
 def _mark_unroll(stmts):
@@ -480,8 +487,8 @@ def _mark_unroll(stmts):
 def unroll(program):
     """Ask the driver to unroll innermost loops that run a small constant number of times
     (``LoopControl Unroll`` on their ``OpLoopMerge``), as GLSL's ``[[unroll]]`` does: a GPU compiler
-    may keep ``for k in range(16)`` a loop (its counter runs from -16 up to 0, see :mod:`.ranges`), and
-    an unrolled tile loop turns its shared-memory indices into constant offsets.
+    may keep ``for k in range(16)`` a loop, and an unrolled tile loop turns its shared-memory indices
+    into constant offsets.
 
     Only marks loops in place, so it runs last: a pass rebuilding a ``Loop`` would drop the mark."""
     for fn in program.functions:

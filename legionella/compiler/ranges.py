@@ -26,6 +26,13 @@ rather than the textbook ``x = start; while x < stop: body; x += step``, for the
 ``j`` counts up to 0 rather than from 0 up to ``trip`` because llvmpipe runs an exit test against the
 constant 0 faster than one against a value: a nested loop with a one-operation body took 20 ms instead
 of 24 (4096 invocations, 160 x 160 iterations each; lavapipe 22.3, two cores).
+
+A range whose bounds are all literals has a constant trip count, and its exit test compares with a
+constant either way; there the counter takes the textbook form ``j = 0; while j < trip: x = start +
+i32(j) * step; ...; j += 1``, which loop unrollers recognise: spirv-opt's unroller refuses an exit on
+``!=`` (it left ``for k in range(16)`` a loop when asked to unroll it, and unrolled glslang's
+``for (int k = 0; k < 16; ++k)``), and GPU compilers unroll such loops by their trip count. ``j`` is
+still the only induction variable and steps by +1, so Mesa's trip count is ``trip / 1``.
 """
 from ..lang.types import boolean, i32, u32
 from . import values as V
@@ -58,6 +65,24 @@ def trip_count(start, stop, step, loc):
     # an empty range's magnitude may be 0 (a zero step); divide by 1 there, the count is 0 anyway
     divisor = _select(nonempty, magnitude, V.const(1, u32, loc), loc)
     return _count(nonempty, span, divisor, loc)
+
+
+def counter_start(trip, loc):
+    """The counter's first value: 0 for a constant ``trip``, else ``-trip`` (it counts up to 0)."""
+    return V.const(0, u32, loc) if trip.op == "const" else V.binary("sub", V.const(0, u32, loc), trip, loc)
+
+
+def counter_test(counter, trip, loc):
+    """Whether the loop runs again: ``counter < trip`` for a constant ``trip``, else ``counter != 0``."""
+    if trip.op == "const":
+        return V.compare("lt", counter, trip, loc)
+    return V.compare("ne", counter, V.const(0, u32, loc), loc)
+
+
+def value_base(start, trip, step, loc):
+    """What the loop variable counts from, in ``loop_value(base, counter, step)``: ``start`` for a
+    constant ``trip`` (the counter starts at 0), else where the range ends (the counter starts at -trip)."""
+    return start if trip.op == "const" else loop_value(start, trip, step, loc)
 
 
 def loop_value(start, counter, step, loc):

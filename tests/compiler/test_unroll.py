@@ -1,9 +1,14 @@
-"""The ``unroll`` pass: which loops carry ``LoopControl Unroll``, and that marked loops still compute what
-Python does (device against ``kernel.emulate``), including ``break``, ``continue`` and a body that
-assigns the loop variable."""
+"""Loops over constant ranges: the ``unroll`` pass (which loops carry ``LoopControl Unroll``), the
+counter form an unroller recognises (``j = 0; while j < trip``: spirv-opt unrolls it), and that marked
+loops still compute what Python does (device against ``kernel.emulate``), including ``break``,
+``continue`` and a body that assigns the loop variable. Ranges at the i32 limits and the shapes that
+crashed Mesa are in test_range_loops.py."""
 import re
+import shutil
+import subprocess
 
 import numpy as np
+import pytest
 
 import legionella as lg
 from legionella.lang import Buffer, f32, global_id, i32, u32
@@ -85,3 +90,15 @@ def test_marked_loops_compute_what_python_does():
     for kernel in (constant_outer, long_loop, exits_early):
         run_both(kernel, 8, np.zeros(8, np.int32))
     run_both(counted_by_hand, 8, np.zeros(8, np.uint32))
+
+
+@pytest.mark.skipif(shutil.which("spirv-opt") is None, reason="needs spirv-opt (SPIRV-Tools)")
+def test_an_unroller_unrolls_the_marked_loops(tmp_path):
+    module = tmp_path / "kernel.spv"
+    module.write_bytes(nested_tiles.compile(lg.device().target).spirv)
+    subprocess.run(["spirv-opt", "-O", str(module), "-o", str(tmp_path / "out.spv")], check=True)
+    text = subprocess.run(["spirv-dis", str(tmp_path / "out.spv")], check=True, capture_output=True,
+                          text=True).stdout
+    assert re.findall(r"OpLoopMerge %\w+ %\w+ (\w+)", text) == ["None"]  # only the run-time loop is left
+    # one product per unrolled iteration (this spirv-opt fuses a product and its sum into Fma)
+    assert text.count("OpFMul") + text.count(" Fma ") == 16
