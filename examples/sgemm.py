@@ -10,7 +10,7 @@ from legionella.lang import Buffer, barrier, f32, group_id, local_id, shared, ve
 TILE_M = 128  # rows of C per workgroup: 16 invocations x (4 + 4) rows, the halves 64 rows apart
 TILE_N = 128  # columns of C per workgroup: 16 invocations x (4 + 4) columns, the halves 64 apart
 DEPTH = 8  # the k-extent of the tiles staged per step: 8 x 128 floats of A and of B, one vec4 each
-QUADS = TILE_M // 4  # vec4s per k in a tile row (32)
+QUADS = TILE_M // 4  # vec4s per k in a tile row (32); DEPTH x QUADS vec4s: one per invocation (256)
 PAD = 1  # one vec4 more per row of A's tile: the transposed stores then spread over the banks
 
 

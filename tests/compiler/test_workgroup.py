@@ -598,6 +598,6 @@ def test_register_tiled_sgemm_with_vec4_shared_tiles():
     from examples import sgemm  # vec4 shared arrays, vector accumulators, helpers writing swizzles
     a = RNG.standard_normal((130, 20)).astype(np.float32)
     b = RNG.standard_normal((20, 70)).astype(np.float32)
-    grid = (2 * 16, 2 * 16)  # one 16x16 workgroup per 128x64 block of C
+    grid = (16, 2 * 16)  # one 16x16 workgroup per 128x128 block of C
     c = run_both(sgemm.sgemm, grid, a, b, np.zeros((130, 70), np.float32), rtol=1e-5, atol=1e-5)[2]
     np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
