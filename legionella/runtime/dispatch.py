@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from . import _vk
 from .array import array
 from .vkdevice import device as current_device
 
@@ -26,8 +25,7 @@ def dispatch_spirv(spirv_bytes, buffers, push_constants=b"", groups=(1, 1, 1), e
         pipeline, layout = device.pipeline(spirv_bytes, entry_point, len(arrays), len(push))
         bindings = tuple(a.binding for a in arrays)
         p_set = layout.descriptor_set(bindings)
-        chunk = (_vk.ffi.from_buffer(push) if push else _vk.ffi.NULL, len(push), groups)
-        serial = device.stream.dispatch(pipeline, layout.handle, p_set, [chunk], bindings, bindings)
+        serial = device.stream.dispatch(pipeline, layout.handle, p_set, ((push, groups),), bindings, bindings)
         for a in arrays:
             a.serial = serial
     return [a.numpy() for a in arrays]

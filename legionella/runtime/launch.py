@@ -75,8 +75,12 @@ class Launcher:
         self.param_names = ", ".join(p.name for p in self.compiled.params)
         self.workgroup = self.compiled.workgroup
         self.push_size = self.compiled.push_constant_size
+        if self.push_size < HEADER.size:
+            raise DeviceError(f"kernel {self.name!r}: {self.push_size} bytes of push constants, fewer than the "
+                              f"launch ABI's {HEADER.size}-byte header; this is a compiler bug")
         buffers = [p for p in self.compiled.params if p.kind == "buffer"]
         self.buffer_writes = tuple(p.writes for p in buffers) + (self.globals.writes if self.globals else ())
+        self.written_buffers = tuple(k for k, writes in enumerate(self.buffer_writes) if writes)
         # Only a kernel with two buffers, one written, can see a store through one parameter and a load
         # through another of the same memory; the aliased variant itself needs no further check.
         self.check_aliasing = not aliased and len(self.buffer_writes) > 1 and any(self.buffer_writes)
@@ -118,7 +122,7 @@ class Launcher:
             raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), "
                             f"got {len(args)}")
         size = self.push_size
-        push = bytearray(size)
+        push = bytearray(size)  # the header (written below) and each scalar and shape at its offset
         arrays = []
         for bind, arg in zip(self.binders, args):
             array = bind(arg, push)
@@ -135,25 +139,30 @@ class Launcher:
             return self.aliased_launcher().launch(grid, args, named)
         if self.alignment and any(a.binding[1] % self.alignment for a in arrays):
             return self.one_element_launcher().launch(grid, args, named)
-        plan = self.plan(grid)
+        plan = self.plans.get(grid) or self.plan(grid)
         if not plan:
             return
-        from_buffer = _vk.ffi.from_buffer
-        chunks = []
-        for header, count in plan:
-            if size:
-                push[:32] = header
-                # One dispatch records straight from ``push``; several need a snapshot each.
-                chunks.append((from_buffer(push if len(plan) == 1 else bytes(push)), size, count))
-            else:
-                chunks.append((None, 0, count))
+        if len(plan) == 1:
+            push[:32], count = plan[0]
+            chunks = ((bytes(push), count),)
+        else:
+            chunks = self.chunks(plan, push)
         bindings = tuple([a.binding for a in arrays])
-        writes = [b for b, w in zip(bindings, self.buffer_writes) if w]
+        writes = tuple([bindings[k] for k in self.written_buffers])
         with device.lock:
             p_set = self.layout.descriptor_set(bindings)
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
             for a in arrays:
                 a.serial = serial
+
+    @staticmethod
+    def chunks(plan, push):
+        """The ``(push constants, count)`` of each dispatch of ``plan``, each with its own header."""
+        out = []
+        for header, count in plan:
+            push[:32] = header
+            out.append((bytes(push), count))
+        return tuple(out)
 
     def written_twice(self, arrays):
         """Whether an array bound to several buffer parameters is written through one of them."""

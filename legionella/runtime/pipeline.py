@@ -110,6 +110,7 @@ class Layout:
 
     def _reset_pools(self):
         """Drop every cached set; only called when no submitted or open work can still use one."""
+        self.device.stream.forget_recordings()
         first, *rest = self.pools
         for pool in rest:
             _vk.vk.vkDestroyDescriptorPool(self.device.handle, pool, None)

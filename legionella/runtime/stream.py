@@ -1,11 +1,22 @@
-"""The command stream of one device: an open command buffer that launches are recorded into, submitted
-at sync points (or every ``MAX_COMMANDS`` commands), with fences to know what the device has finished.
+"""The command stream of one device: launches and copies are recorded into an open command buffer, which
+is submitted at sync points (or every ``MAX_COMMANDS`` commands), with fences to know what the device has
+finished.
 
-Every recorded command gets the *serial* of its command buffer; ``completed`` is the highest serial the
+Every command gets the *serial* of its batch (one command buffer); ``completed`` is the highest serial the
 device has finished. An array remembers the last serial that used it, so ``.numpy()``, ``copy_from`` and
 freeing wait for exactly what they need. Hazards inside one command buffer are tracked per array and
-resolved with a global memory barrier; each command buffer starts with one, which orders it after
-everything submitted before it. This module calls ``lib`` directly with prebuilt structs: it is the hot path.
+resolved with a global memory barrier. A command buffer starts with one too when an earlier one may still
+be running; when all earlier work has finished it needs none, since a queue submit already makes prior
+host writes visible to the device.
+
+Replay: the first ``REPLAY_COMMANDS`` commands of a batch are kept as data, not recorded. A batch that is
+submitted that short (a launch then a sync, a launch and its read-back) is looked up among the recent
+short batches; when an identical one was recorded before, its command buffer is submitted again without
+recording anything, as a program that records once and submits many times would do. Recording, not
+submitting, is most of a launch+sync's host time on a GPU. A recording names descriptor sets and buffers
+by handle, so recordings are dropped when any memory block or descriptor pool they might name goes away.
+
+This module calls ``lib`` directly with prebuilt structs: it is the hot path.
 """
 import collections
 import heapq
@@ -17,6 +28,8 @@ from ..errors import DeviceLostError
 from . import _vk, counters
 
 MAX_COMMANDS = 256  # commands per command buffer before it is submitted without waiting
+REPLAY_COMMANDS = 4  # commands of a batch kept as data, for replay (see the module docstring)
+MAX_RECORDINGS = 16  # short batches' command buffers kept for replay
 MAX_IN_FLIGHT = 4  # submitted command buffers before recording waits for the oldest
 DEFAULT_TIMEOUT_S = 60.0
 # How long a wait polls the fence before blocking, by VkPhysicalDeviceType. A CPU device (lavapipe)
@@ -32,7 +45,6 @@ ACCESS_SHADER_WRITE = 0x40
 ACCESS_TRANSFER_READ = 0x800
 ACCESS_TRANSFER_WRITE = 0x1000
 ACCESS_HOST_READ = 0x2000
-ACCESS_HOST_WRITE = 0x4000
 DEVICE_ACCESS = ACCESS_SHADER_READ | ACCESS_SHADER_WRITE | ACCESS_TRANSFER_READ | ACCESS_TRANSFER_WRITE
 DEVICE_STAGES = STAGE_COMPUTE | STAGE_TRANSFER
 BIND_POINT_COMPUTE = 1
@@ -49,7 +61,7 @@ def timeout_seconds():
 
 
 class Slot:
-    """A command buffer, its fence and the prebuilt structs to begin and submit it."""
+    """A command buffer, its fence and the prebuilt struct to submit it."""
 
     def __init__(self, stream):
         ffi, lib, vk = _vk.ffi, _vk.lib, _vk.vk
@@ -67,6 +79,9 @@ class Slot:
                                                 "commandBufferCount": 1, "pCommandBuffers": self.p_cmd})
         self.serial = 0
         self.commands = 0
+        self.fence_signalled = False  # a retired slot's fence stays signalled until it is submitted again
+        self.in_flight = False
+        self.kept = False  # held in Stream.recordings for replay, so not a spare once retired
 
 
 class Stream:
@@ -81,18 +96,21 @@ class Stream:
         p_pool = ffi.new("VkCommandPool*")
         _vk.check(lib.vkCreateCommandPool(device.handle, pool_info, ffi.NULL, p_pool), "vkCreateCommandPool")
         self.pool = p_pool[0]
+        # Not ONE_TIME_SUBMIT: any short batch's command buffer may be submitted again (replay).
         self.begin_info = ffi.new("VkCommandBufferBeginInfo*", {
-            "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-            "flags": vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT})
-        self.start_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE | ACCESS_HOST_WRITE,
-                                           DEVICE_ACCESS)
+            "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO})
         self.device_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, DEVICE_ACCESS)
         self.host_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, ACCESS_HOST_READ)
         self.spin_s = SPIN_S.get(device.info.device_type, 0.0)
         self.spare = []
         self.in_flight = collections.deque()
-        self.open = None
-        self.serial = 0  # serial of the newest command buffer opened
+        self.pending = None  # the open batch's commands not yet recorded, or None (see the module docstring)
+        self.open = None  # the slot the open batch is being recorded into, or None
+        self.recordings = {}  # short batch -> its recorded Slot, oldest first
+        # Counted here, under the device's lock, rather than under a lock of their own: lg.stats() adds them up.
+        self.launches = self.dispatches = self.submits = self.replays = 0
+        counters.track(self)
+        self.serial = 0  # serial of the newest batch opened
         self.completed = 0  # highest serial the device has finished
         self.deferred = []  # heap of (serial, order, callback) run once serial completes
         self._order = itertools.count()
@@ -111,22 +129,62 @@ class Stream:
             raise DeviceLostError(self.device.lost)
         _vk.check(result, what)
 
-    def _begin(self):
-        """The open slot, beginning a command buffer if none is open."""
-        if self.open is not None:
-            return self.open
-        slot = self.spare.pop() if self.spare else Slot(self)
-        self._check(_vk.lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
-        # Order this command buffer after everything before it, and after host writes to mapped memory.
-        _vk.lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES | STAGE_HOST, DEVICE_STAGES, 0, 1,
-                                     self.start_barrier, 0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
-        self.serial += 1
-        slot.serial, slot.commands = self.serial, 0
-        self.written.clear()
-        self.read.clear()
-        self.bound_pipeline = self.bound_set = None
-        self.open = slot
-        return slot
+    # --- commands -----------------------------------------------------------------------------------------
+    def dispatch(self, pipeline, layout, p_set, chunks, reads, writes):
+        """Enqueue one launch: ``chunks`` are ``(push_constant_bytes, (x, y, z))`` dispatches; ``reads`` and
+        ``writes`` tuples of the arrays' hazard keys (their ``binding``). Returns the serial."""
+        self.launches += 1
+        self.dispatches += len(chunks)
+        return self._command((self._record_dispatch, pipeline, layout, p_set, chunks, reads, writes))
+
+    def copy(self, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
+        """Enqueue a buffer-to-buffer copy; returns its serial."""
+        return self._command((self._record_copy, src_buffer, src_offset, dst_buffer, dst_offset, size,
+                              tuple(reads), tuple(writes)))
+
+    def timestamp(self, query_pool, index):
+        """Record a timestamp into ``query_pool[index]`` once all work recorded before it has finished.
+        Never replayed: the query pool may be gone by the next identical batch."""
+        slot = self._recording_slot()
+        _vk.lib.vkCmdResetQueryPool(slot.cmd, query_pool, index, 1)
+        _vk.lib.vkCmdWriteTimestamp(slot.cmd, STAGE_BOTTOM_OF_PIPE, query_pool, index)
+        return self._recorded(slot)
+
+    def _command(self, command):
+        """Keep ``command`` (a record method and its arguments) for replay while the batch is short, else
+        record it into the open command buffer."""
+        slot = self.open
+        if slot is None:
+            pending = self.pending
+            if pending is None:
+                self.serial += 1
+                pending = self.pending = []
+            if len(pending) < REPLAY_COMMANDS:
+                pending.append(command)
+                return self.serial
+            slot = self._recording_slot()
+        command[0](slot.cmd, *command[1:])
+        return self._recorded(slot)
+
+    def _record_dispatch(self, cmd, pipeline, layout, p_set, chunks, reads, writes):
+        lib = _vk.lib
+        self._resolve_hazards(cmd, reads, writes)
+        # Bound state survives barriers and later dispatches within a command buffer: skip repeats.
+        if pipeline is not self.bound_pipeline:
+            lib.vkCmdBindPipeline(cmd, BIND_POINT_COMPUTE, pipeline)
+            self.bound_pipeline = pipeline
+        if p_set is not None and p_set is not self.bound_set:
+            lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, len(p_set), p_set, 0, _vk.ffi.NULL)
+            self.bound_set = p_set
+        for push, (x, y, z) in chunks:
+            if push:
+                lib.vkCmdPushConstants(cmd, layout, SHADER_STAGE_COMPUTE, 0, len(push), push)
+            lib.vkCmdDispatch(cmd, x, y, z)
+
+    def _record_copy(self, cmd, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
+        self._resolve_hazards(cmd, reads, writes)
+        region = _vk.ffi.new("VkBufferCopy*", {"srcOffset": src_offset, "dstOffset": dst_offset, "size": size})
+        _vk.lib.vkCmdCopyBuffer(cmd, src_buffer, dst_buffer, 1, region)
 
     def _resolve_hazards(self, cmd, reads, writes):
         """Insert a barrier when this command touches what an earlier one in the buffer wrote (or reads)."""
@@ -140,42 +198,6 @@ class Stream:
         read.update(reads)
         written.update(writes)
 
-    def dispatch(self, pipeline, layout, p_set, chunks, reads, writes):
-        """Record one launch: ``chunks`` are ``(push_constant_cdata_or_None, size, (x, y, z))`` dispatches;
-        ``reads`` and ``writes`` the arrays' hazard keys (their ``binding``). Returns the serial."""
-        lib = _vk.lib
-        slot = self.open or self._begin()
-        cmd = slot.cmd
-        self._resolve_hazards(cmd, reads, writes)
-        # Bound state survives barriers and later dispatches within a command buffer: skip repeats.
-        if pipeline is not self.bound_pipeline:
-            lib.vkCmdBindPipeline(cmd, BIND_POINT_COMPUTE, pipeline)
-            self.bound_pipeline = pipeline
-        if p_set is not None and p_set is not self.bound_set:
-            lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, len(p_set), p_set, 0, _vk.ffi.NULL)
-            self.bound_set = p_set
-        for push, size, (x, y, z) in chunks:
-            if size:
-                lib.vkCmdPushConstants(cmd, layout, SHADER_STAGE_COMPUTE, 0, size, push)
-            lib.vkCmdDispatch(cmd, x, y, z)
-        counters.bump_launch(len(chunks))
-        return self._recorded(slot)
-
-    def copy(self, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
-        """Record a buffer-to-buffer copy; returns its serial."""
-        slot = self._begin()
-        self._resolve_hazards(slot.cmd, reads, writes)
-        region = _vk.ffi.new("VkBufferCopy*", {"srcOffset": src_offset, "dstOffset": dst_offset, "size": size})
-        _vk.lib.vkCmdCopyBuffer(slot.cmd, src_buffer, dst_buffer, 1, region)
-        return self._recorded(slot)
-
-    def timestamp(self, query_pool, index):
-        """Record a timestamp into ``query_pool[index]`` once all work recorded before it has finished."""
-        slot = self._begin()
-        _vk.lib.vkCmdResetQueryPool(slot.cmd, query_pool, index, 1)
-        _vk.lib.vkCmdWriteTimestamp(slot.cmd, STAGE_BOTTOM_OF_PIPE, query_pool, index)
-        return self._recorded(slot)
-
     def _recorded(self, slot):
         slot.commands += 1
         serial = slot.serial
@@ -183,35 +205,110 @@ class Stream:
             self.flush()
         return serial
 
-    def flush(self):
-        """Submit the open command buffer, if any, without waiting for it."""
-        slot = self.open
-        if slot is None:
-            return
-        self.open = None
+    # --- command buffers ------------------------------------------------------------------------------------
+    def _recording_slot(self):
+        """The slot the open batch is recorded into: begun now, with the batch's kept commands recorded, if
+        the batch has none yet (a new batch is opened when none is)."""
+        if self.open is not None:
+            return self.open
+        if self.pending is None:
+            self.serial += 1
+        slot = self._begin()
+        for command in self.pending or ():
+            command[0](slot.cmd, *command[1:])
+        slot.commands = len(self.pending or ())
+        self.pending = None
+        self.open = slot
+        return slot
+
+    def _begin(self):
+        """A spare (or new) slot for the open batch's serial, its command buffer begun."""
+        lib = _vk.lib
+        slot = self.spare.pop() if self.spare else Slot(self)
+        self._check(lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
+        if self.in_flight:  # order this command buffer after earlier ones that may still be running
+            lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES, DEVICE_STAGES, 0, 1, self.device_barrier,
+                                     0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
+        slot.serial, slot.commands = self.serial, 0
+        self.written.clear()
+        self.read.clear()
+        self.bound_pipeline = self.bound_set = None
+        return slot
+
+    def _end(self, slot):
         lib = _vk.lib
         lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES, STAGE_HOST, 0, 1, self.host_barrier, 0, _vk.ffi.NULL,
                                  0, _vk.ffi.NULL)
         self._check(lib.vkEndCommandBuffer(slot.cmd), "vkEndCommandBuffer")
-        self._check(lib.vkQueueSubmit(self.device.queue, 1, slot.submit, slot.p_fence[0]), "vkQueueSubmit")
-        self.in_flight.append(slot)
-        counters.bump("submits")
+
+    def _replayed_slot(self):
+        """The ended command buffer of the open short batch: an earlier identical recording if one is idle,
+        else a new recording, kept for next time."""
+        # Whether earlier work is still in flight decides the starting barrier, so it is part of the key.
+        key = (tuple(self.pending), bool(self.in_flight))
+        slot = self.recordings.pop(key, None)
+        if slot is not None and not slot.in_flight:
+            self.recordings[key] = slot  # now the most recently used
+            self.pending = None
+            slot.serial = self.serial
+            self.replays += 1
+            return slot
+        if slot is not None:  # still running from its last submit: record another
+            slot.kept = False
+        slot = self._recording_slot()
+        self.open = None
+        self._end(slot)
+        slot.kept = True
+        self.recordings[key] = slot
+        if len(self.recordings) > MAX_RECORDINGS:
+            self._drop_recording(next(iter(self.recordings)))
+        return slot
+
+    def _drop_recording(self, key):
+        slot = self.recordings.pop(key)
+        slot.kept = False
+        if not slot.in_flight:
+            self.spare.append(slot)
+
+    def forget_recordings(self):
+        """Drop every kept recording: a buffer or descriptor set one of them names is about to go away."""
+        for key in list(self.recordings):
+            self._drop_recording(key)
+
+    def flush(self):
+        """Submit the open batch, if any, without waiting for it."""
+        if self.pending is not None:
+            slot = self._replayed_slot()
+        elif self.open is not None:
+            slot, self.open = self.open, None
+            self._end(slot)
+        else:
+            return
+        lib = _vk.lib
         self._retire_finished()
+        if slot.fence_signalled:
+            self._check(lib.vkResetFences(self.device.handle, 1, slot.p_fence), "vkResetFences")
+            slot.fence_signalled = False
+        self._check(lib.vkQueueSubmit(self.device.queue, 1, slot.submit, slot.p_fence[0]), "vkQueueSubmit")
+        slot.in_flight = True
+        self.in_flight.append(slot)
+        self.submits += 1
         while len(self.in_flight) > MAX_IN_FLIGHT:
             self._wait_slot(self.in_flight[0])
 
+    # --- waiting ------------------------------------------------------------------------------------------
     def _retire_finished(self):
         while self.in_flight and _vk.lib.vkGetFenceStatus(self.device.handle, self.in_flight[0].p_fence[0]) == 0:
             self._retire(self.in_flight.popleft())
 
     def _wait_slot(self, slot):
-        timeout = timeout_seconds()
         result = self._spin(slot)
         if result != 0:
+            timeout = timeout_seconds()
             result = _vk.lib.vkWaitForFences(self.device.handle, 1, slot.p_fence, 1, int(timeout * 1e9))
-        if result == 2:  # VK_TIMEOUT: the work stays in flight; a later wait may still see it finish
-            raise TimeoutError(f"{self.device.name} did not finish its work within {timeout:g} s "
-                               "(LEGIONELLA_TIMEOUT); a kernel may loop forever, or raise LEGIONELLA_TIMEOUT")
+            if result == 2:  # VK_TIMEOUT: the work stays in flight; a later wait may still see it finish
+                raise TimeoutError(f"{self.device.name} did not finish its work within {timeout:g} s "
+                                   "(LEGIONELLA_TIMEOUT); a kernel may loop forever, or raise LEGIONELLA_TIMEOUT")
         self._check(result, "vkWaitForFences")
         self._retire(self.in_flight.popleft())
 
@@ -230,15 +327,17 @@ class Stream:
         return result
 
     def _retire(self, slot):
-        self._check(_vk.lib.vkResetFences(self.device.handle, 1, slot.p_fence), "vkResetFences")
+        slot.in_flight = False
+        slot.fence_signalled = True  # reset just before its next submit, off the waiter's critical path
         self.completed = slot.serial
-        self.spare.append(slot)
+        if not slot.kept:
+            self.spare.append(slot)
         while self.deferred and self.deferred[0][0] <= self.completed:
             heapq.heappop(self.deferred)[2]()
 
     def wait(self, serial):
         """Return once the device has finished every command with a serial up to ``serial``."""
-        if self.open is not None and self.open.serial <= serial:
+        if (self.pending is not None or self.open is not None) and serial >= self.serial:
             self.flush()
         while self.completed < serial and self.in_flight:
             self._wait_slot(self.in_flight[0])
@@ -256,7 +355,8 @@ class Stream:
 
     @property
     def sets_unused(self):
-        """True when no descriptor set can be in use: nothing in flight, and the open command buffer (if
-        any) has recorded no dispatch; copies (staging uploads on discrete GPUs) use none. Then cached
-        descriptor sets may be recycled."""
-        return not self.in_flight and (self.open is None or self.bound_set is None)
+        """True when no descriptor set can be in use: nothing in flight or kept for replay, and the open
+        batch (if any) has no dispatch; copies (staging uploads on discrete GPUs) use none. Then cached
+        descriptor sets may be recycled (after :meth:`forget_recordings`)."""
+        return (not self.in_flight and not any(c[0] == self._record_dispatch for c in self.pending or ())
+                and (self.open is None or self.bound_set is None))

@@ -153,7 +153,9 @@ class Device:
         return found
 
     def forget_buffer(self, buffer):
-        """Called before a memory block's buffer is destroyed: no cached descriptor set may outlive it."""
+        """Called before a memory block's buffer is destroyed: no cached descriptor set or kept recording
+        may outlive it."""
+        self.stream.forget_recordings()
         for layout in self.layouts.values():
             layout.forget_buffer(buffer)
 

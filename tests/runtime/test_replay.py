@@ -1,0 +1,94 @@
+"""Replay of short batches (runtime/stream.py): an identical batch reuses its recording, and only then."""
+import gc
+
+import numpy as np
+
+import legionella as lg
+import legionella.runtime as rt
+import kernels as K
+
+
+def replays():
+    return lg.stats()["replays"]
+
+
+def test_identical_launch_and_sync_is_replayed_and_runs_each_time():
+    y = lg.zeros(256, dtype=np.float32)
+    x = lg.array(np.arange(256, dtype=np.float32))
+    before = replays()
+    for _ in range(10):
+        K.axpy[256](y, x, 1.0)
+        lg.synchronize()
+    assert replays() - before >= 8  # the first one or two are recorded
+    np.testing.assert_array_equal(y.numpy(), 10 * np.arange(256, dtype=np.float32))
+
+
+def test_a_new_scalar_value_is_recorded_anew():
+    y = lg.zeros(64, dtype=np.float32)
+    x = lg.array(np.ones(64, dtype=np.float32))
+    for a in (1.0, 2.0, 3.0, 2.0, 1.0):
+        K.axpy[64](y, x, a)
+        lg.synchronize()
+    np.testing.assert_array_equal(y.numpy(), np.full(64, 9.0, np.float32))
+
+
+def test_other_arrays_and_grids_are_not_taken_for_a_recording():
+    a, b = lg.zeros(128, dtype=np.int32), lg.zeros(128, dtype=np.int32)
+    for out, grid in ((a, 128), (b, 128), (a, 64), (a, 128)):
+        K.iota[grid](out)
+        lg.synchronize()
+    np.testing.assert_array_equal(a.numpy(), np.arange(128))
+    np.testing.assert_array_equal(b.numpy(), np.arange(128))
+
+
+def test_launch_and_read_back_are_replayed_together():
+    dst, src = lg.zeros(64, dtype=np.int32), lg.array(np.arange(64, dtype=np.int32))
+    results = []
+    for _ in range(4):
+        K.inc_into[64](dst, src)
+        results.append(dst.numpy())
+    for result in results:
+        np.testing.assert_array_equal(result, np.arange(64) + 1)
+
+
+def test_long_batches_are_recorded_as_before():
+    dst, src = lg.zeros(64, dtype=np.int32), lg.zeros(64, dtype=np.int32)
+    before = replays()
+    for _ in range(3):
+        for _ in range(10):  # more commands than a batch keeps for replay
+            K.inc_into[64](dst, src)
+            K.inc_into[64](src, dst)
+        lg.synchronize()
+    assert replays() == before
+    np.testing.assert_array_equal(src.numpy(), np.full(64, 60))
+
+
+def test_recordings_are_dropped_with_the_memory_they_name():
+    stream = lg.device().stream
+    big = (64 << 20) + 4096  # above the allocator's block size: a block of its own, destroyed when freed
+    for _ in range(2):
+        out = lg.zeros(big // 4, dtype=np.int32)
+        buffer = out.binding[0]
+        for _ in range(2):
+            K.iota[64](out)
+            lg.synchronize()
+        assert out.numpy()[:64].tolist() == list(range(64))
+
+        def named():
+            return [key for key in stream.recordings for command in key[0]
+                    if any(binding[0] == buffer for binding in command[-2] + command[-1])]
+        assert named()
+        del out
+        gc.collect()
+        lg.synchronize()  # frees the block; a recording naming its buffer must not outlive it
+        assert not named()
+
+
+def test_a_recording_still_running_is_not_submitted_twice():
+    out = lg.zeros(64, dtype=np.uint32)
+    stream = lg.device().stream
+    for _ in range(3):
+        K.spin[64](out, 20000)
+        stream.flush()  # submitted, not waited for: the next identical batch must not reuse it yet
+    lg.synchronize()
+    assert rt.stats()["submits"] > 0
