@@ -19,6 +19,7 @@ import struct
 
 from .. import __version__
 from ..compiler.fingerprint import compiler_fingerprint
+from ..compiler.passes import enabled_passes
 from ..compiler.artifact import CompiledKernel
 from . import counters
 
@@ -42,9 +43,10 @@ def device_key(info):
 
 
 def kernel_key(kernel_id, dependency_hash, device_key_, target):
-    """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously)."""
+    """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously),
+    with the passes ``LEGIONELLA_PASSES`` switches on: they change the code."""
     text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__,
-                      compiler_fingerprint()))
+                      compiler_fingerprint(), ",".join(sorted(enabled_passes()))))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

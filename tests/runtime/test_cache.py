@@ -126,3 +126,12 @@ def test_saved_pipeline_cache_data_is_checked_before_the_driver_sees_it(cache_di
     entry.write_bytes(bytes(damaged))
     assert cache.load_pipeline_cache(device.disk_key, device.info) == b""
     launch_in_new_process(cache_dir)  # and a process meeting the damaged file still works
+
+
+def test_switched_off_passes_make_another_disk_key(monkeypatch):
+    target = lg.device().target
+    key = cache.kernel_key("m:k#0", "deps", "device", target)
+    monkeypatch.setenv("LEGIONELLA_PASSES", "-unroll")
+    assert cache.kernel_key("m:k#0", "deps", "device", target) != key
+    monkeypatch.setenv("LEGIONELLA_PASSES", "")
+    assert cache.kernel_key("m:k#0", "deps", "device", target) == key
