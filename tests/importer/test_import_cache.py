@@ -1,4 +1,4 @@
-"""The pyc cache on its own: paths, the header checks, and writes that never fail an import."""
+"""The pyc cache on its own: paths, the header checks, reading files, and writes that never fail an import."""
 import importlib.util
 import os
 import sys
@@ -62,3 +62,31 @@ def test_dont_write_bytecode_is_honoured(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     assert cache.write(str(tmp_path / "m.pyc"), CODE, SOURCE_HASH) is False
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("data", [b"", b"x = 1\r\n# legionella: kernel\r\n", bytes(range(256)) * 300])
+def test_read_file_reads_every_byte_as_stored(tmp_path, data):
+    path = tmp_path / "m.py"
+    path.write_bytes(data)
+    assert cache.read_file(str(path)) == data
+
+
+def test_read_file_reads_on_after_a_short_read(tmp_path, monkeypatch):
+    data = bytes(range(256)) * 40
+    path = tmp_path / "m.py"
+    path.write_bytes(data)
+    real_read = os.read
+    calls = []
+
+    def short_read(fd, size):  # what a read interrupted by a signal returns: fewer bytes than asked for
+        calls.append(size)
+        return real_read(fd, min(size, 1000))
+
+    monkeypatch.setattr(os, "read", short_read)
+    assert cache.read_file(str(path)) == data
+    assert len(calls) == 11
+
+
+def test_read_file_of_a_missing_file_raises(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        cache.read_file(str(tmp_path / "missing.py"))

@@ -201,6 +201,33 @@ def test_modules_without_markers_keep_the_ordinary_loader(tmp_path):
     assert result == {"plain": "SourceFileLoader", "mentions": "function", "json": "SourceFileLoader"}
 
 
+def test_each_file_is_read_once_per_import(saxpy_package):
+    # The finder's read is all the hook costs a module without markers, and the loader of a marked module
+    # uses the bytes the finder read: one read of the source, plus one of the pyc on a cache hit.
+    write_package(saxpy_package, {"plain": "def f():\n    return 1\n"})
+    counting = """
+        import os
+        import legionella.importer.cache as _cache
+        reads = []
+        _read_file = _cache.read_file
+        def _counting_read(path):
+            data = _read_file(path)  # a missing pyc raises, and is not counted
+            reads.append(os.path.relpath(path))
+            return data
+        _cache.read_file = _counting_read
+        import legionella.auto
+        import pkg.mod, pkg.plain
+        report(sorted(reads))
+        """
+    pyc = os.path.join("pkg", "__pycache__", f"mod.{cache.TAG}.pyc")
+    assert run_python(saxpy_package, counting) == sorted([os.path.join("pkg", "__init__.py"),
+                                                          os.path.join("pkg", "mod.py"),
+                                                          os.path.join("pkg", "plain.py")])
+    assert run_python(saxpy_package, counting) == sorted([os.path.join("pkg", "__init__.py"),
+                                                          os.path.join("pkg", "mod.py"), pyc,
+                                                          os.path.join("pkg", "plain.py")])
+
+
 def test_module_imported_before_auto_gets_a_warning(saxpy_package):
     result = run_python(saxpy_package, """
         import warnings

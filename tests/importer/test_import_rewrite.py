@@ -107,6 +107,20 @@ def test_synthesised_nodes_carry_the_marked_statements_lines():
     assert import_node.lineno == 4
 
 
+def test_a_stub_is_one_positional_call_of_constants():
+    # It runs for every kernel at every import: no keywords, nothing computed but the options dict.
+    source = MODULE.encode()
+    tree = rewrite(ast.parse(source), find_markers(source, FILENAME), source_lines(source), FILENAME)
+    stub = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "double")
+    call = stub.value
+    assert call.func.id == "@legionella_Kernel" and call.keywords == []
+    function, *constants = call.args
+    assert function.id == "double"
+    assert [ast.literal_eval(c) for c in constants] == [
+        "def double(a: Buffer[f32]):\n    i = global_id().x\n    a[i] = helper(a[i])\n", {"workgroup": (64,)}, 12,
+        "double"]
+
+
 def test_future_import_still_applies(module):
     # ``from __future__ import annotations`` must stay first for compile() to honour it
     assert module["double"].py_func.__annotations__ == {"a": "Buffer[f32]"}
