@@ -1,7 +1,7 @@
 """Import time under the hook, as ratios against a plain import measured in the same run.
 
-Run: ``python -m pytest benchmarks/bench_import.py`` (or ``python benchmarks/bench_import.py`` for the
-ratios alone). Every import is warm: the ordinary pyc and Legionella's pyc exist before timing starts.
+Run: ``python -m pytest benchmarks/bench_import.py`` (or ``python benchmarks/bench_import.py [RUNS]`` for
+the ratios alone, the median of RUNS runs). Every import is warm: the ordinary pyc and Legionella's pyc exist before timing starts.
 
 * A generated 2,000-line module without markers, imported with the hook installed vs not.
   Target: at most 1.02x (the hook's whole cost there is reading the source and one bytes search).
@@ -145,12 +145,17 @@ def test_ratio(benchmark, package, name, target):
     print(f"\n{name}: hooked / plain import time = {measured:.3f}x (target <= {target}x)")
 
 
-def main():
+def main(runs=1):
+    """Print each ratio ``runs`` times (the machine is shared and the ratios move by a percent or two from
+    run to run), then their median."""
     with tempfile.TemporaryDirectory() as root:
         make_package(root)
         for name, target in (("plain", 1.02), ("kernels", 1.2)):
-            print(f"{name}: hooked / plain import time = {ratio(name):.3f}x (target <= {target}x)")
+            measured = [ratio(name) for _ in range(runs)]
+            each = "" if runs == 1 else f" (median of {', '.join(f'{r:.3f}' for r in measured)})"
+            print(f"{name}: hooked / plain import time = {statistics.median(measured):.3f}x{each} "
+                  f"(target <= {target}x)")
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)

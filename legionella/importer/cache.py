@@ -1,6 +1,6 @@
 """The bytecode cache of rewritten modules: checked-hash pycs (PEP 552) under Legionella's own tag.
 
-A rewritten module is cached next to the ordinary pyc, as ``__pycache__/mod.cpython-311-legionella-0.1.0.pyc``
+A rewritten module is cached next to the ordinary pyc, as ``__pycache__/mod.cpython-311-legionella-0.1.0-r2.pyc``
 (``sys.pycache_prefix`` and ``-O`` move and rename it the way they do ordinary pycs). The tag keeps the
 rewritten code away from the interpreter's own pyc, and the version in it keeps a newer rewriter from
 loading an older one's output.
@@ -9,6 +9,8 @@ The pyc records the SipHash of the source bytes (``importlib.util.source_hash``)
 hash still matches: an edit within the same second, or one that keeps the size, is still seen (mtime-based
 pycs miss those). Writes go to ``{pyc}.{pid}`` first and are then renamed over the pyc with ``os.replace``,
 so concurrent importers never read half a file; a directory we cannot write to just means no cache.
+Reads (of pycs here, of every module's source in the finder) go through :func:`read_file`, in as few
+system calls as reading a file takes.
 """
 import importlib.util
 import marshal

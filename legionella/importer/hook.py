@@ -12,11 +12,11 @@ import sys
 import threading
 
 from . import cache
+from .markers import MARKER_BYTES
+from .rewrite import compile_module
 
 PathFinder = importlib.machinery.PathFinder
 SourceFileLoader = importlib.machinery.SourceFileLoader
-from .markers import MARKER_BYTES
-from .rewrite import compile_module
 
 
 class LegionellaLoader(SourceFileLoader):
