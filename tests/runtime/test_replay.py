@@ -6,6 +6,7 @@ import numpy as np
 import legionella as lg
 import legionella.runtime as rt
 import kernels as K
+from legionella.runtime.memory import BLOCK_SIZE
 
 
 def replays():
@@ -64,11 +65,13 @@ def test_long_batches_are_recorded_as_before():
 
 
 def test_recordings_are_dropped_with_the_memory_they_name():
-    stream = lg.device().stream
-    big = (64 << 20) + 4096  # above the allocator's block size: a block of its own, destroyed when freed
+    device = lg.device()
+    stream = device.stream
     for _ in range(2):
+        # Larger than any block held: the array gets a block of its own, destroyed when it is freed.
+        big = max([block.size for block in device.array_memory.blocks] + [BLOCK_SIZE]) + 4096
         out = lg.zeros(big // 4, dtype=np.int32)
-        buffer = out.binding[0]
+        block = out.allocation.block
         for _ in range(2):
             K.iota[64](out)
             lg.synchronize()
@@ -76,11 +79,12 @@ def test_recordings_are_dropped_with_the_memory_they_name():
 
         def named():
             return [key for key in stream.recordings for command in key[0]
-                    if any(binding[0] == buffer for binding in command[-2] + command[-1])]
+                    if any(binding[0] == block.buffer for binding in command[-2] + command[-1])]
         assert named()
         del out
         gc.collect()
         lg.synchronize()  # frees the block; a recording naming its buffer must not outlive it
+        assert block not in device.array_memory.blocks
         assert not named()
 
 
