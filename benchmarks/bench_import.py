@@ -1,7 +1,8 @@
 """Import time under the hook, as ratios against a plain import measured in the same run.
 
 Run: ``python -m pytest benchmarks/bench_import.py`` (or ``python benchmarks/bench_import.py [RUNS]`` for
-the ratios alone, the median of RUNS runs). Every import is warm: the ordinary pyc and Legionella's pyc exist before timing starts.
+the ratios alone, the median of RUNS runs). Every import is warm: the ordinary pyc and Legionella's pyc
+exist before timing starts.
 
 * A generated 2,000-line module without markers, imported with the hook installed vs not.
   Target: at most 1.02x (the hook's whole cost there is reading the source and one bytes search).

@@ -98,7 +98,7 @@ class Kernel:
 
     @property
     def __wrapped__(self):
-        """The plain function, for ``inspect.signature`` and ``inspect.unwrap`` (as ``functools.wraps`` sets it)."""
+        """The plain function, for ``inspect.signature`` and ``inspect.unwrap`` (``functools.wraps`` sets it)."""
         return self.py_func
 
     @functools.cached_property
