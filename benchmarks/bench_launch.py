@@ -12,6 +12,10 @@ figures alone). Three figures, all of one 64-invocation dispatch that writes one
 * ``raw_submit_wait`` (the reference, measured in the same run): a command buffer recorded once with the
   same dispatch, then ``vkQueueSubmit`` + ``vkWaitForFences`` + ``vkResetFences`` through the binding's
   wrapper, as a program without Legionella would do it. ``launch_sync`` over it is the ratio to watch.
+* ``cupy_enqueue`` and ``cupy_launch_sync`` (where CuPy and a CUDA GPU are present): the same two figures
+  for CuPy and an element-wise kernel doing the same work, measured in the same rounds. The host's speed
+  varies between machines of one kind (1.7x between two H200 leases), so these ratios say more than
+  microseconds do.
 
 Validation is off here (``LEGIONELLA_VALIDATION=0``): the layer costs more than the launch.
 """
@@ -87,10 +91,23 @@ def batch_us(fn, calls, before=None):
     return (time.perf_counter() - start) / calls * 1e6
 
 
+def cupy_touch():
+    """``(enqueue, synchronize)`` of a CuPy kernel doing ``touch``'s work, or None without CuPy or a GPU."""
+    try:
+        import cupy
+        kernel = cupy.ElementwiseKernel("", "int32 a", "a = a + 1", "touch")
+        a = cupy.zeros(64, dtype=cupy.int32)
+        kernel(a)
+        cupy.cuda.Device().synchronize()
+    except (ImportError, RuntimeError):  # no CuPy, or no CUDA device (CUDARuntimeError is a RuntimeError)
+        return None
+    return (lambda: kernel(a)), cupy.cuda.Device().synchronize
+
+
 def measure(rounds=ROUNDS):
-    """Median microseconds of ``enqueue``, ``launch_sync`` and ``raw_submit_wait``, and the median per-round
-    ratios to the raw figure. The three are timed back to back in every round, so drift in a shared
-    machine's speed cancels out of the ratios."""
+    """Median microseconds of ``enqueue``, ``launch_sync`` and ``raw_submit_wait`` (and CuPy's two figures
+    where it runs), and the median per-round ratios. All are timed back to back in every round, so drift
+    in a shared machine's speed cancels out of the ratios."""
     a = lg.zeros(64, dtype=np.int32)
     touch[64](a)
     lg.synchronize()
@@ -105,15 +122,28 @@ def measure(rounds=ROUNDS):
         lg.synchronize()
 
     samples = {"enqueue": [], "launch_sync": [], "raw_submit_wait": []}
+    cupy = cupy_touch()
+    if cupy is not None:
+        cupy_enqueue, cupy_sync = cupy
+        samples.update(cupy_enqueue=[], cupy_launch_sync=[])
+
+        def cupy_launch_sync():
+            cupy_enqueue()
+            cupy_sync()
     for _ in range(rounds):
         samples["raw_submit_wait"].append(batch_us(raw, BATCH // 4))
         samples["enqueue"].append(batch_us(enqueue, BATCH, before=lg.synchronize))
         samples["launch_sync"].append(batch_us(launch_sync, BATCH // 4, before=lg.synchronize))
+        if cupy is not None:
+            samples["cupy_enqueue"].append(batch_us(cupy_enqueue, BATCH, before=cupy_sync))
+            samples["cupy_launch_sync"].append(batch_us(cupy_launch_sync, BATCH // 4, before=cupy_sync))
     lg.synchronize()
     figures = {name: statistics.median(values) for name, values in samples.items()}
     for name in ("enqueue", "launch_sync"):
-        figures[f"{name}_over_raw"] = statistics.median(
-            x / r for x, r in zip(samples[name], samples["raw_submit_wait"]))
+        for reference in ("raw_submit_wait", f"cupy_{name}"):
+            if reference in samples:
+                figures[f"{name}_over_{reference}"] = statistics.median(
+                    x / r for x, r in zip(samples[name], samples[reference]))
     return figures
 
 
@@ -132,10 +162,12 @@ def test_launch_overhead(benchmark):
 
 def print_figures(figures):
     print(f"\n{lg.device().name}")
-    for name in ("enqueue", "launch_sync", "raw_submit_wait"):
-        print(f"  {name:16s} {figures[name]:8.2f} us")
-    print(f"  launch+sync / raw submit+wait: {figures['launch_sync_over_raw']:.2f}x; "
-          f"enqueue / raw: {figures['enqueue_over_raw']:.2f}x")
+    for name in ("enqueue", "launch_sync", "raw_submit_wait", "cupy_enqueue", "cupy_launch_sync"):
+        if name in figures:
+            print(f"  {name:16s} {figures[name]:8.2f} us")
+    for name, value in figures.items():
+        if "_over_" in name:
+            print(f"  {name}: {value:.2f}x")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ class Launcher:
         buffers = [p for p in self.compiled.params if p.kind == "buffer"]
         self.buffer_writes = tuple(p.writes for p in buffers) + (self.globals.writes if self.globals else ())
         self.written_buffers = tuple(k for k, writes in enumerate(self.buffer_writes) if writes)
+        self.writes_all = len(self.written_buffers) == len(self.buffer_writes)
         # Only a kernel with two buffers, one written, can see a store through one parameter and a load
         # through another of the same memory; the aliased variant itself needs no further check.
         self.check_aliasing = not aliased and len(self.buffer_writes) > 1 and any(self.buffer_writes)
@@ -148,7 +149,7 @@ class Launcher:
         else:
             chunks = self.chunks(plan, push)
         bindings = tuple([a.binding for a in arrays])
-        writes = tuple([bindings[k] for k in self.written_buffers])
+        writes = bindings if self.writes_all else tuple([bindings[k] for k in self.written_buffers])
         with device.lock:
             p_set = self.layout.descriptor_set(bindings)
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
