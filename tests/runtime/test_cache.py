@@ -131,7 +131,7 @@ def test_saved_pipeline_cache_data_is_checked_before_the_driver_sees_it(cache_di
 def test_switched_off_passes_make_another_disk_key(monkeypatch):
     target = lg.device().target
     key = cache.kernel_key("m:k#0", "deps", "device", target)
-    monkeypatch.setenv("LEGIONELLA_PASSES", "-unroll")
+    monkeypatch.setenv("LEGIONELLA_PASSES", "-cse")
     assert cache.kernel_key("m:k#0", "deps", "device", target) != key
     monkeypatch.setenv("LEGIONELLA_PASSES", "")
     assert cache.kernel_key("m:k#0", "deps", "device", target) == key
