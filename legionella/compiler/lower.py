@@ -11,7 +11,7 @@ from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean
 from ..spirv import GLSL, Module, Op, enums
 from .ir import Assign, Break, Continue, ExprStmt, If, Loop, Return, Store, has_effect
 from .typerules import TupleType, scalar_of, with_scalar
-from . import matrix_lowering, workgroup_lowering
+from . import loops, matrix_lowering, workgroup_lowering
 from .uniforms import UniformRef, uniform_pointer
 from .workgroup import SharedRef
 
@@ -299,6 +299,7 @@ class FunctionLowering:
 
     def s_loop(self, s):
         f, m = self.f, self.m
+        self.block(loops.opaque_starts(s))  # no constant start for a variable stepping by -1 (loops.py)
         header, body, cont, merge = m.new_id(), m.new_id(), m.new_id(), m.new_id()
         f.branch(header)
         self.start(header)
