@@ -110,6 +110,11 @@ class Expr:
 # synchronises the workgroup): an expression statement of one is kept, and it is never evaluated
 # speculatively, moved or merged by the passes.
 EFFECT_OPS = {"call", "atomic", "barrier"}
+# Ops whose value depends only on their operands (no memory, no effect): the passes may merge, move or
+# compare them structurally. Never "load": a store in between, through any parameter, may change the
+# element, since one array may be passed for several parameters.
+PURE_OPS = frozenset({"binop", "cmp", "unop", "convert", "select", "ext", "dot", "construct", "extract",
+                      "shuffle", "insert", "builtin", "splat"})
 
 
 def has_effect(e):
@@ -155,12 +160,10 @@ class If(Stmt):
 
 @dataclasses.dataclass(eq=False)
 class Loop(Stmt):
-    """``while cond: body`` with ``step`` run at the continue target (``for`` loops' increment);
-    ``unroll`` asks the driver to unroll it (set by the ``unroll`` pass, the last one)."""
+    """``while cond: body`` with ``step`` run at the continue target (``for`` loops' increment)."""
     cond: Expr
     body: list
     step: list
-    unroll: bool = False
 
 
 @dataclasses.dataclass(eq=False)

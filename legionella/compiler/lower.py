@@ -303,7 +303,7 @@ class FunctionLowering:
         header, body, cont, merge = m.new_id(), m.new_id(), m.new_id(), m.new_id()
         f.branch(header)
         self.start(header)
-        f.loop_merge(merge, cont, enums.LoopControl.Unroll if s.unroll else 0)
+        f.loop_merge(merge, cont)
         always = s.cond.op in ("const", "literal") and s.cond.attr is True
         if always:
             f.branch(body)

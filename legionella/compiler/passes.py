@@ -11,9 +11,9 @@ dce        unreachable statements, constant branches and loops, stores to locals
 vectorize  element-wise 1-D kernels handle 4 consecutive elements per invocation with vector loads and
            stores (device targets only: the runtime launches a quarter of the invocations; see
            :mod:`.vectorize`)
+sink       an ``if``/``else`` whose branches both end storing to one element stores once, after it
+           (before cse, which would give the two indexes different temporaries)
 cse        repeated pure subexpressions within straight-line code are computed once
-unroll     innermost loops of at most 32 constant iterations carry ``LoopControl Unroll`` (last: it only
-           marks loops)
 =========  ===========================================================================================
 """
 import dataclasses
@@ -22,9 +22,10 @@ import sys
 
 import numpy as np
 
-from .ir import (TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, format_function,
-                 has_effect)
+from .ir import (PURE_OPS, TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var,
+                 format_function, has_effect)
 from .typerules import scalar_of
+from .sink import sink
 from .vectorize import vectorize
 
 
@@ -225,10 +226,8 @@ def _count(stmts):
 
 
 # ---- cse -------------------------------------------------------------------------------------------
-# Pure operations only. Never "load": a store in between, through any parameter, may change the element,
-# since one array may be passed for several parameters (test_aliasing checks both loads are kept).
-_CSE_OPS = frozenset({"binop", "cmp", "unop", "convert", "select", "ext", "dot", "construct", "extract",
-                      "shuffle", "insert", "builtin", "splat"})
+# Pure operations only (ir.PURE_OPS; test_aliasing checks that both of two loads are kept).
+_CSE_OPS = PURE_OPS
 
 
 def _candidates(e, versions, found):
@@ -449,52 +448,6 @@ def _walk(e):
         yield from _walk(a)
 
 
-# ---- unroll ----------------------------------------------------------------------------------------
-UNROLL_MAX_TRIPS = 32  # more iterations than this stay a loop: the unrolled body would crowd the I-cache
-
-
-def _constant_trip_count(init, loop):
-    """How often ``loop`` runs at most when ``init`` (the statement before it) sets the counter that its
-    condition compares with a constant and its step adds 1 to: ``c = C0; while c < K: ...; continuing:
-    c += 1``, what ``for`` over a constant range becomes (its counter is hidden, so the body cannot move
-    it); else None."""
-    cond, step = loop.cond, loop.step
-    if not (isinstance(init, Assign) and is_const(init.value) and cond.op == "cmp" and cond.attr == "lt"
-            and len(step) == 1 and isinstance(step[0], Assign) and step[0].var is init.var):
-        return None
-    var = init.var
-    counter, limit = cond.args
-    increment = step[0].value
-    if not (counter.op == "local" and counter.attr is var and is_const(limit)
-            and increment.op == "binop" and increment.attr == "add" and increment.args[0].op == "local"
-            and increment.args[0].attr is var and is_const(increment.args[1]) and increment.args[1].attr == 1):
-        return None
-    return max(int(limit.attr) - int(init.value.attr), 0)
-
-
-def _mark_unroll(stmts):
-    for previous, s in zip([None, *stmts], stmts):
-        if isinstance(s, If):
-            _mark_unroll(s.body)
-            _mark_unroll(s.orelse)
-        elif isinstance(s, Loop):
-            _mark_unroll(s.body)
-            innermost = not any(isinstance(t, Loop) for t in _all_stmts(s.body))
-            trips = _constant_trip_count(previous, s)
-            s.unroll = innermost and trips is not None and trips <= UNROLL_MAX_TRIPS
-
-
-def unroll(program):
-    """Ask the driver to unroll innermost loops that run a small constant number of times
-    (``LoopControl Unroll`` on their ``OpLoopMerge``), as GLSL's ``[[unroll]]`` does: a GPU compiler
-    may keep ``for k in range(16)`` a loop, and an unrolled tile loop turns its shared-memory indices
-    into constant offsets.
-
-    Only marks loops in place, so it runs last: a pass rebuilding a ``Loop`` would drop the mark."""
-    for fn in program.functions:
-        _mark_unroll(fn.body)
-
-
 # ---- the pipeline ----------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Pass:
@@ -510,8 +463,8 @@ PIPELINE = (
     Pass("fold", fold, "constant folding after inlining"),
     Pass("dce", dce, "dead-code elimination"),
     Pass("vectorize", vectorize, "vector loads and stores in element-wise kernels"),
+    Pass("sink", sink, "one store after an if/else whose branches store to the same element"),
     Pass("cse", cse, "common subexpressions"),
-    Pass("unroll", unroll, "unroll hints on short constant loops"),
 )
 
 

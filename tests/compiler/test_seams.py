@@ -134,8 +134,8 @@ def test_opline_for_statements():
 
 
 def test_pass_switches():
-    assert passes.enabled_passes("") == {"fold", "inline", "dce", "vectorize", "cse", "unroll"}
-    assert passes.enabled_passes("-cse,-inline") == {"fold", "dce", "vectorize", "unroll"}
+    assert passes.enabled_passes("") == {"fold", "inline", "dce", "vectorize", "cse", "sink"}
+    assert passes.enabled_passes("-cse,-inline") == {"fold", "dce", "vectorize", "sink"}
     assert passes.enabled_passes("none") == set()
     assert passes.enabled_passes("fold") == {"fold"}
 

@@ -337,12 +337,12 @@ def limits(out: Buffer[i32, 2]):
         k -= 1
         n += 1
     out[0, 0], out[0, 1] = n, k
-    k, n = 2147483645, 0
+    k, n = i32(2147483645), 0  # i32: kernel.emulate keeps plain literals Python ints, which never wrap
     while k != -2147483648:  # up through INT_MAX, wrapping to INT_MIN
         k += 1
         n += 1
     out[1, 0], out[1, 1] = n, k
-    k, n = -2147483647, 0
+    k, n = i32(-2147483647), 0
     while True:  # down through INT_MIN, wrapping to INT_MAX, left by a break
         k -= 1
         n += 1
@@ -359,7 +359,7 @@ def limits(out: Buffer[i32, 2]):
         k -= 1
     out[3, 0], out[3, 1] = n, k
     out[4, 0], out[4, 1] = walk_down(-1, 2147483647), walk_down(3, 0)
-    out[5, 0], out[5, 1] = walk_down(-2147483647, 2147483647), walk_down(2147483647, 0)
+    out[5, 0], out[5, 1] = walk_down(i32(-2147483647), 2147483647), walk_down(i32(2147483647), 0)
     total, outer = 0, 3
     while outer != 0:  # nested, both stepping by -1
         inner = outer
