@@ -117,6 +117,7 @@ class Stream:
         self.written = set()  # arrays (by binding) written since the last barrier in the open command buffer
         self.read = set()
         self.bound_pipeline = self.bound_set = None  # what the open command buffer has bound last
+        self.pushed = (None, None)  # (layout, bytes) of the open command buffer's last push constants
 
     @staticmethod
     def _barrier(src, dst):
@@ -177,8 +178,11 @@ class Stream:
             lib.vkCmdBindDescriptorSets(cmd, BIND_POINT_COMPUTE, layout, 0, len(p_set), p_set, 0, _vk.ffi.NULL)
             self.bound_set = p_set
         for push, (x, y, z) in chunks:
-            if push:
+            # Push constants stay set for later dispatches with the same layout: a launch repeating the
+            # previous one's scalars and shapes (an iteration, a ping-pong between two arrays) pushes none.
+            if push and (layout, push) != self.pushed:
                 lib.vkCmdPushConstants(cmd, layout, SHADER_STAGE_COMPUTE, 0, len(push), push)
+                self.pushed = (layout, push)
             lib.vkCmdDispatch(cmd, x, y, z)
 
     def _record_copy(self, cmd, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
@@ -233,6 +237,7 @@ class Stream:
         self.written.clear()
         self.read.clear()
         self.bound_pipeline = self.bound_set = None
+        self.pushed = (None, None)
         return slot
 
     def _end(self, slot):

@@ -268,3 +268,23 @@ def test_arrays_passed_again_after_others_get_their_own_shapes():
         K.iota[16](lg.zeros(4, dtype=np.float32))
     K.iota[16](small)  # after a refused argument, the last accepted array is still fine
 
+
+
+@lg.kernel(workgroup=(64,))
+def axpy_twice(y: lg.Buffer[lg.f32], x: lg.Buffer[lg.f32], a: lg.f32):
+    """Same signature (so the same pipeline layout) as kernels.axpy: y += 2 a x."""
+    i = lg.global_id().x
+    if i < len(y):
+        y[i] += 2.0 * a * x[i]
+
+
+def test_repeated_push_constants_are_set_once_and_changed_ones_again():
+    # One command buffer: the same scalars twice (pushed once), others, and a kernel sharing the layout.
+    x = lg.array(np.ones(100, dtype=np.float32))
+    y = lg.zeros(100, dtype=np.float32)
+    scalars = (1.0, 1.0, 3.0, 3.0, 1.0)
+    for a in scalars:
+        K.axpy[100](y, x, a)
+        axpy_twice[100](y, x, a)
+    K.axpy[100](y, x, 5.0)
+    np.testing.assert_array_equal(y.numpy(), np.full(100, 3 * sum(scalars) + 5.0, np.float32))
