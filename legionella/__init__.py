@@ -20,7 +20,9 @@ _RUNTIME_NAMES = ("Array", "array", "zeros", "empty", "full", "devices", "device
 def __getattr__(name):
     if name in _RUNTIME_NAMES:
         from . import runtime
-        return getattr(runtime, name)
+        # Kept as a module attribute, so later uses (lg.synchronize() in a loop) skip this function.
+        value = globals()[name] = getattr(runtime, name)
+        return value
     raise AttributeError(f"module 'legionella' has no attribute {name!r}")
 
 
