@@ -275,6 +275,7 @@ def find_device(spec, where="set_device"):
 
 _current = None  # the process-wide current device (set_device, or the default on first use)
 _local = threading.local()  # per-thread stack of use_device() overrides
+_overrides = 0  # use_device() blocks open in any thread; while there are none, device() skips _local
 
 
 def device():
@@ -285,10 +286,12 @@ def device():
     >>> lg.device()                     # doctest: +SKIP
     <legionella.Device 0: llvmpipe (LLVM 15.0.6, 256 bits) (CPU)>
     """
+    global _current
+    if not _overrides and _current is not None:  # the common case, kept fast: every launch asks
+        return _current
     stack = getattr(_local, "stack", None)
     if stack:
         return stack[-1]
-    global _current
     if _current is None:
         choice = os.environ.get("LEGIONELLA_DEVICE", "").strip()
         if choice:
@@ -317,10 +320,15 @@ def set_device(spec):
 @contextlib.contextmanager
 def use_device(spec):
     """``with lg.use_device(1): ...`` launches and allocates on device 1 in this thread, inside the block."""
+    global _overrides
     chosen = find_device(spec, where="use_device").open()
     stack = _local.__dict__.setdefault("stack", [])
     stack.append(chosen)
+    with _lock:
+        _overrides += 1
     try:
         yield chosen
     finally:
         stack.pop()
+        with _lock:
+            _overrides -= 1

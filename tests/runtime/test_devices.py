@@ -121,3 +121,15 @@ def test_legionella_devices_without_the_binding_is_one_sentence():
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Vulkan is not usable here: the Python package `vulkan` is missing")
     assert "apt-get install mesa-vulkan-drivers" in run.stdout and len(run.stdout.strip().splitlines()) == 1
+
+
+def test_use_device_blocks_are_counted_out_again():
+    # device() skips the per-thread lookup only while no use_device block is open in any thread.
+    first = lg.device()
+    with pytest.raises(KeyError):
+        with lg.use_device(first):
+            with lg.use_device(first) as inner:
+                assert vkdevice._overrides == 2 and lg.device() is inner
+                raise KeyError("leaves both blocks")
+    assert vkdevice._overrides == 0
+    assert lg.device() is first
