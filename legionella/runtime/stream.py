@@ -282,15 +282,17 @@ class Stream:
 
     def flush(self):
         """Submit the open batch, if any, without waiting for it."""
+        if self.pending is None and self.open is None:
+            return
+        # Retire finished work first: its callbacks may free memory, which drops every recording, and the
+        # command buffer about to be submitted must not be handed out as a spare meanwhile.
+        self._retire_finished()
         if self.pending is not None:
             slot = self._replayed_slot()
-        elif self.open is not None:
+        else:
             slot, self.open = self.open, None
             self._end(slot)
-        else:
-            return
         lib = _vk.lib
-        self._retire_finished()
         if slot.fence_signalled:
             self._check(lib.vkResetFences(self.device.handle, 1, slot.p_fence), "vkResetFences")
             slot.fence_signalled = False

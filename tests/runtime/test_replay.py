@@ -98,3 +98,34 @@ def test_a_recording_still_running_is_not_submitted_twice():
         stream.flush()  # submitted, not waited for: the next identical batch must not reuse it yet
     lg.synchronize()
     assert rt.stats()["submits"] > 0
+
+
+def test_a_recording_dropped_while_its_batch_is_submitted_is_not_reused_in_flight():
+    # Retiring finished work in flush() may free a block, which drops every recording: the one being
+    # submitted must not become a spare command buffer while the device still runs it.
+    from legionella.runtime import _vk
+    device = lg.device()
+    stream = device.stream
+    big = max([block.size for block in device.array_memory.blocks] + [BLOCK_SIZE]) + 4096
+    x = lg.zeros(big // 4, dtype=np.int32)
+    y = lg.zeros(64, dtype=np.int32)
+    for _ in range(2):  # the batch [iota(y)], recorded while other work is in flight
+        K.iota[64](x)
+        stream.flush()
+        K.iota[64](y)
+        stream.flush()
+        lg.synchronize()
+    K.iota[64](x)
+    stream.flush()
+    previous = stream.in_flight[-1]
+    del x
+    gc.collect()
+    device.memory_info()  # queues x's release until the batch using it is retired
+    _vk.lib.vkWaitForFences(device.handle, 1, previous.p_fence, 1, 10**10)  # done, not yet retired
+    K.iota[64](y)
+    stream.flush()  # replays [iota(y)], retires the batch before it, frees x's block
+    assert not {id(s) for s in stream.spare} & {id(s) for s in stream.in_flight}
+    for _ in range(6):  # records into a spare command buffer
+        K.iota[64](y)
+    lg.synchronize()
+    assert y.numpy().tolist() == list(range(64))
