@@ -129,3 +129,40 @@ def test_a_recording_dropped_while_its_batch_is_submitted_is_not_reused_in_fligh
         K.iota[64](y)
     lg.synchronize()
     assert y.numpy().tolist() == list(range(64))
+
+
+def test_random_launches_syncs_read_backs_and_frees_match_numpy():
+    # Short batches repeat often here (so they replay), interleaved with long ones, read-backs, flushes
+    # without waits, arrays freed and made anew, and blocks freed (which drops every recording).
+    rng = np.random.default_rng(7)
+    stream = lg.device().stream
+    host = {k: np.zeros(64, np.int32) for k in range(3)}
+    arrays = {k: lg.zeros(64, dtype=np.int32) for k in range(3)}
+    before = replays()
+    for step in range(400):
+        dst, src = rng.choice(3, 2, replace=False)
+        action = rng.integers(7)
+        if action == 0:
+            K.inc_into[64](arrays[dst], arrays[src])
+            host[dst] = host[src] + 1
+        elif action == 1:
+            K.inc_into[64](arrays[dst], arrays[src])
+            host[dst] = host[src] + 1
+            lg.synchronize()
+        elif action == 2:
+            np.testing.assert_array_equal(arrays[dst].numpy(), host[dst])
+        elif action == 3:
+            stream.flush()
+        elif action == 4:
+            arrays[dst] = lg.array(host[dst])  # the old array is freed once its last batch is done
+        elif action == 5:  # a block of its own, freed (dropping every recording) once its batch retires
+            big = lg.empty((BLOCK_SIZE + 4096) // 4, dtype=np.int32)
+            K.iota[64](big)
+            del big
+        else:
+            K.iota[64](arrays[dst])
+            host[dst] = np.arange(64, dtype=np.int32)
+            lg.synchronize()
+    for k in range(3):
+        np.testing.assert_array_equal(arrays[k].numpy(), host[k])
+    assert replays() > before
