@@ -222,6 +222,58 @@ class Program:
         return [*self.helpers, self.kernel]
 
 
+# ---- walking the IR: one set of walkers for every pass ---------------------------------------------
+def all_stmts(stmts):
+    """Every statement of ``stmts``, each followed by those of its nested blocks (an ``if``'s branches,
+    a loop's body and step), in program order."""
+    for s in stmts:
+        yield s
+        for child in ("body", "orelse", "step"):
+            yield from all_stmts(getattr(s, child, ()))
+
+
+def stmt_exprs(s):
+    """The expressions statement ``s`` evaluates itself, an ``if``'s or loop's condition included (not
+    those of its nested blocks)."""
+    if isinstance(s, (Assign, ExprStmt)):
+        return [s.value]
+    if isinstance(s, Store):
+        return [s.index, s.value]
+    if isinstance(s, (If, Loop)):
+        return [s.cond]
+    if isinstance(s, Return) and s.value is not None:
+        return [s.value]
+    return []
+
+
+def walk_expr(e):
+    """``e`` and every expression inside it, parents first."""
+    yield e
+    for a in e.args:
+        yield from walk_expr(a)
+
+
+def all_exprs(stmts):
+    """Every expression ``stmts`` evaluate, nested blocks and subexpressions included, in program order."""
+    for s in all_stmts(stmts):
+        for top in stmt_exprs(s):
+            yield from walk_expr(top)
+
+
+def assigned_vars(stmts):
+    """The locals ``stmts`` assign, by statements or ``let`` expressions, at any depth, in order of first
+    assignment."""
+    found = {}
+    for s in all_stmts(stmts):
+        if isinstance(s, Assign):
+            found.setdefault(s.var)
+        for top in stmt_exprs(s):
+            for e in walk_expr(top):
+                if e.op == "let":
+                    found.setdefault(e.attr)
+    return list(found)
+
+
 def _name(var, names):
     """A var's display name, unique within one dump (``x``, ``x.2`` for a second Var called x)."""
     if names is None:

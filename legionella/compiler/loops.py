@@ -53,7 +53,7 @@ preserving values, which they do, and on its loop analysis reasoning about one v
 import dataclasses
 
 from ..lang.types import ScalarType, VectorType, boolean, i32, ivec3
-from .ir import Assign, Break, Continue, Expr, ExprStmt, If, Loop, Return, Store
+from .ir import Assign, Break, Continue, Expr, ExprStmt, If, Loop, Return, Store, assigned_vars
 from .typerules import scalar_of
 
 ANY = "any"  # a shape: depends on the start value in a way not followed here
@@ -89,7 +89,7 @@ def opaque_starts(loop):
 def steps_by_minus_one(loop):
     """The integer variables ``loop`` assigns whose value at the end of an iteration may be their value
     at its start minus one, in the order of their first assignment."""
-    assigned = _assigned(loop)
+    assigned = assigned_vars([loop])
     entry = {var: _Value({var: frozenset({0})}) for var in assigned}
     memory = _OPAQUE  # a load returns what the buffer held, unless the loop stored it
     while True:  # until what the loads may return covers what the loop stores
@@ -247,52 +247,6 @@ def _join_states(states):
     """The state on any one of several paths (none: an empty state)."""
     variables = {var: None for state in states for var in state}
     return {var: _join(*(s[var] for s in states if var in s)) for var in variables}
-
-
-def _assigned(loop):
-    """The variables ``loop`` assigns (statements and ``let`` expressions, nested loops too), in order."""
-    found = {}
-
-    def expr(e):
-        if e.op == "let":
-            found.setdefault(e.attr)
-        for a in e.args:
-            expr(a)
-
-    def block(stmts):
-        for s in stmts:
-            if isinstance(s, Assign):
-                found.setdefault(s.var)
-            for e in _exprs_of(s):
-                expr(e)
-            for nested in _blocks_of(s):
-                block(nested)
-
-    expr(loop.cond)
-    block(loop.body)
-    block(loop.step)
-    return list(found)
-
-
-def _exprs_of(s):
-    """The expressions a statement evaluates itself (not those in its nested blocks)."""
-    if isinstance(s, (Assign, ExprStmt)):
-        return [s.value]
-    if isinstance(s, Store):
-        return [s.index, s.value]
-    if isinstance(s, (If, Loop)):
-        return [s.cond]
-    if isinstance(s, Return) and s.value is not None:
-        return [s.value]
-    return []
-
-
-def _blocks_of(s):
-    if isinstance(s, If):
-        return [s.body, s.orelse]
-    if isinstance(s, Loop):
-        return [s.body, s.step]
-    return []
 
 
 class _Walk:

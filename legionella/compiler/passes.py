@@ -22,8 +22,8 @@ import sys
 
 import numpy as np
 
-from .ir import (PURE_OPS, TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var,
-                 format_function, has_effect)
+from .ir import (PURE_OPS, TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, all_exprs,
+                 all_stmts, format_function, has_effect, stmt_exprs)
 from .typerules import scalar_of
 from .sink import sink
 from .vectorize import vectorize
@@ -136,26 +136,14 @@ def _fold_control(e):
 def _constant_locals(fn):
     """Locals assigned exactly once, with a constant, and not parameters: their reads are the constant."""
     assigned = {}
-    for s in _all_stmts(fn.body):
+    for s in all_stmts(fn.body):
         if isinstance(s, Assign):
             assigned.setdefault(s.var, []).append(s.value)
-    for e in _all_exprs(fn.body):
+    for e in all_exprs(fn.body):
         if e.op == "let":
             assigned.setdefault(e.attr, []).append(None)
     return {v: values[0] for v, values in assigned.items()
             if len(values) == 1 and values[0] is not None and is_const(values[0]) and v not in fn.params}
-
-
-def _all_exprs(stmts):
-    found = []
-
-    def visit(e):
-        found.append(e)
-        for a in e.args:
-            visit(a)
-
-    map_stmts(stmts, lambda e: visit(e) or e)
-    return found
 
 
 def fold(program):
@@ -175,16 +163,7 @@ def fold(program):
 # ---- dce -------------------------------------------------------------------------------------------
 def _reads(stmts):
     """Every Var read anywhere in a statement list."""
-    read = set()
-
-    def visit(e):
-        if e.op == "local":
-            read.add(e.attr)
-        for a in e.args:
-            visit(a)
-
-    map_stmts(stmts, lambda e: visit(e) or e)
-    return read
+    return {e.attr for e in all_exprs(stmts) if e.op == "local"}
 
 
 def _prune(stmts, live):
@@ -253,13 +232,8 @@ def _candidates(e, versions, found):
 
 
 def _segment_exprs(s):
-    if isinstance(s, (Assign, ExprStmt)):
-        return [s.value]
-    if isinstance(s, Store):
-        return [s.index, s.value]
-    if isinstance(s, Return) and s.value is not None:
-        return [s.value]
-    return []
+    """The expressions of a straight-line statement (an if's or loop's condition is in no segment)."""
+    return [] if isinstance(s, (If, Loop)) else stmt_exprs(s)
 
 
 def _replace(e, versions, key, read):
@@ -336,18 +310,11 @@ def cse(program):
 # ---- inline ----------------------------------------------------------------------------------------
 def _inlinable(fn):
     """Helpers whose only return ends the body and which never store: their body can replace the call."""
-    returns = sum(1 for s in _all_stmts(fn.body) if isinstance(s, Return))
-    stores = any(isinstance(s, Store) for s in _all_stmts(fn.body))
-    calls = any(e.op == "call" for s in _all_stmts(fn.body) for e in _segment_exprs(s))
+    returns = sum(1 for s in all_stmts(fn.body) if isinstance(s, Return))
+    stores = any(isinstance(s, Store) for s in all_stmts(fn.body))
+    calls = any(e.op == "call" for s in all_stmts(fn.body) for e in _segment_exprs(s))
     return (fn.return_type is not None and returns == 1 and isinstance(fn.body[-1], Return)
             and not stores and not calls)
-
-
-def _all_stmts(stmts):
-    for s in stmts:
-        yield s
-        for child in ("body", "orelse", "step"):
-            yield from _all_stmts(getattr(s, child, ()))
 
 
 def _copy_body(fn, args, loc):
@@ -437,15 +404,8 @@ def inline(program):
         return
     for fn in program.functions:
         fn.body = _inline_block(fn.body, inlinable)
-    called = {e.attr for fn in program.functions for s in _all_stmts(fn.body) for top in _segment_exprs(s)
-              + ([s.cond] if isinstance(s, (If, Loop)) else []) for e in _walk(top) if e.op == "call"}
+    called = {e.attr for fn in program.functions for e in all_exprs(fn.body) if e.op == "call"}
     program.helpers = [fn for fn in program.helpers if fn in called]
-
-
-def _walk(e):
-    yield e
-    for a in e.args:
-        yield from _walk(a)
 
 
 # ---- the pipeline ----------------------------------------------------------------------------------

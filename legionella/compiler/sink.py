@@ -13,7 +13,7 @@ branch assigns. On the H200 the tiled matmul of examples/matmul.py, whose tile l
 way, ran 5.5% slower with the two stores (17.95 against 17.03 ms, 4096^3): the form glslang emits for
 ``tile[i] = c ? a[j] : 0.0``.
 """
-from .ir import PURE_OPS, Assign, Expr, If, Loop, Store, Var
+from .ir import PURE_OPS, Assign, Expr, If, Loop, Store, Var, assigned_vars
 
 
 def _pure_key(e):
@@ -40,19 +40,6 @@ def _locals_read(key):
             yield from _locals_read(a)
 
 
-def _assigned(stmts):
-    """The uids of the locals that ``stmts`` assign, at any depth."""
-    out = set()
-    for s in stmts:
-        if isinstance(s, Assign):
-            out.add(s.var.uid)
-        elif isinstance(s, If):
-            out |= _assigned(s.body) | _assigned(s.orelse)
-        elif isinstance(s, Loop):
-            out |= _assigned(s.body) | _assigned(s.step)
-    return out
-
-
 def _sunk(s):
     """``s`` (an If) with its two final stores made one after it, as a list of statements; else None."""
     if not (s.body and s.orelse and isinstance(s.body[-1], Store) and isinstance(s.orelse[-1], Store)):
@@ -63,7 +50,7 @@ def _sunk(s):
     key = _pure_key(first.index)
     if key is None or key != _pure_key(second.index):
         return None
-    if not _assigned(s.body).isdisjoint(_locals_read(key)) or not _assigned(s.orelse).isdisjoint(_locals_read(key)):
+    if not {v.uid for v in assigned_vars(s.body + s.orelse)}.isdisjoint(_locals_read(key)):
         return None
     value = Var("stored", first.value.type)
     body = s.body[:-1] + [Assign(first.loc, value, first.value)]
