@@ -260,6 +260,12 @@ def all_exprs(stmts):
             yield from walk_expr(top)
 
 
+def node_key(e, args):
+    """A hashable key of expression node ``e`` whose operands have the keys ``args``: for pure operations,
+    equal keys mean equal values (cse and sink compare expressions by it)."""
+    attr = e.attr if not isinstance(e.attr, tuple) else tuple(map(str, e.attr))
+    return (e.op, e.type, str(attr), args)
+
 def assigned_vars(stmts):
     """The locals ``stmts`` assign, by statements or ``let`` expressions, at any depth, in order of first
     assignment."""

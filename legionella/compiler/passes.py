@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 from .ir import (PURE_OPS, TERMINATORS, Assign, Expr, ExprStmt, If, Loop, Return, Store, Var, all_exprs,
-                 all_stmts, format_function, has_effect, stmt_exprs)
+                 all_stmts, format_function, has_effect, node_key, stmt_exprs)
 from .typerules import scalar_of
 from .sink import sink
 from .vectorize import vectorize
@@ -224,8 +224,7 @@ def _candidates(e, versions, found):
         return None
     if any(a is None for a in args):
         return None
-    attr = e.attr if not isinstance(e.attr, tuple) else tuple(map(str, e.attr))
-    key = (e.op, e.type, str(attr), args)
+    key = node_key(e, args)
     if e.op in _CSE_OPS:
         found.append((key, e))
     return key

@@ -13,7 +13,7 @@ branch assigns. On the H200 the tiled matmul of examples/matmul.py, whose tile l
 way, ran 5.5% slower with the two stores (17.95 against 17.03 ms, 4096^3): the form glslang emits for
 ``tile[i] = c ? a[j] : 0.0``.
 """
-from .ir import PURE_OPS, Assign, Expr, If, Loop, Store, Var, assigned_vars
+from .ir import PURE_OPS, Assign, Expr, If, Loop, Store, Var, assigned_vars, node_key
 
 
 def _pure_key(e):
@@ -28,8 +28,7 @@ def _pure_key(e):
     args = tuple(_pure_key(a) for a in e.args)
     if any(a is None for a in args):
         return None
-    attr = e.attr if not isinstance(e.attr, tuple) else tuple(map(str, e.attr))
-    return (e.op, e.type, str(attr), args)
+    return node_key(e, args)
 
 
 def _locals_read(key):
