@@ -195,12 +195,16 @@ class Stream:
         written, read = self.written, self.read
         if (written and not written.isdisjoint(reads)) or (writes and (not written.isdisjoint(writes)
                                                                        or not read.isdisjoint(writes))):
-            _vk.lib.vkCmdPipelineBarrier(cmd, DEVICE_STAGES, DEVICE_STAGES, 0, 1, self.device_barrier,
-                                         0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
+            self._device_barrier(cmd)
             written.clear()
             read.clear()
         read.update(reads)
         written.update(writes)
+
+    def _device_barrier(self, cmd):
+        """Make the device's earlier writes visible to everything recorded after this point."""
+        _vk.lib.vkCmdPipelineBarrier(cmd, DEVICE_STAGES, DEVICE_STAGES, 0, 1, self.device_barrier, 0, _vk.ffi.NULL,
+                                     0, _vk.ffi.NULL)
 
     def _recorded(self, slot):
         slot.commands += 1
@@ -217,22 +221,20 @@ class Stream:
             return self.open
         if self.pending is None:
             self.serial += 1
+        pending, self.pending = self.pending or (), None
         slot = self._begin()
-        for command in self.pending or ():
+        for command in pending:
             command[0](slot.cmd, *command[1:])
-        slot.commands = len(self.pending or ())
-        self.pending = None
+        slot.commands = len(pending)
         self.open = slot
         return slot
 
     def _begin(self):
         """A spare (or new) slot for the open batch's serial, its command buffer begun."""
-        lib = _vk.lib
         slot = self.spare.pop() if self.spare else Slot(self)
-        self._check(lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
+        self._check(_vk.lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
         if self.in_flight:  # order this command buffer after earlier ones that may still be running
-            lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES, DEVICE_STAGES, 0, 1, self.device_barrier,
-                                     0, _vk.ffi.NULL, 0, _vk.ffi.NULL)
+            self._device_barrier(slot.cmd)
         slot.serial, slot.commands = self.serial, 0
         self.written.clear()
         self.read.clear()
