@@ -69,9 +69,9 @@ class Kernel:
     def __init__(self, py_func, source, options=None, lineno=None, qualname=None, *, filename=None, module=None):
         """Wrap ``py_func`` with the ``source`` snapshot of its definition and the marker's ``options``.
 
-        ``options`` are taken as they are, already checked: the marker parser and :func:`kernel` check
-        them (``normalize_workgroup``) before they get here, so the stub the import rewrite makes for
-        every marked def is cheap to build. The rewrite passes everything but ``filename`` and ``module``
+        ``options`` are taken as they are: the marker parser and :func:`kernel` check them before they get
+        here, and :attr:`workgroup` checks what it returns, so the stub the import rewrite makes for every
+        marked def is cheap to build. The rewrite passes everything but ``filename`` and ``module``
         positionally, the cheapest call there is; what is not passed is read from ``py_func`` on first use.
         """
         self.py_func = py_func
@@ -109,8 +109,11 @@ class Kernel:
 
     @property
     def workgroup(self):
-        """The workgroup size the marker asked for, or None to let the compiler choose."""
-        return self.options.get("workgroup")
+        """The workgroup size the marker asked for, or None to let the compiler choose. Checked here, where
+        the compiler and the emulator ask for it, rather than in the constructor: options from a marker or
+        :func:`kernel` are checked already, and a module's stubs stay cheap to build."""
+        value = self.options.get("workgroup")
+        return None if value is None else normalize_workgroup(value, self.filename, self.lineno)
 
     def __getitem__(self, grid):
         launch = _launch_class or _load_launch_class()

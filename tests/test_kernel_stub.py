@@ -53,3 +53,10 @@ def test_the_id_hashes_source_and_options():
         ("def fill(a): ...\n", {}), ("def fill(a): ...\n", {}), ("def fill(b): ...\n", {}),
         ("def fill(a): ...\n", {"workgroup": (8,)})]}
     assert len(ids) == 3
+
+
+def test_a_bad_workgroup_given_to_the_constructor_is_refused_where_it_is_used():
+    k = lg.Kernel(fill, "def fill(a): ...\n", {"workgroup": (0,)})
+    with pytest.raises(ValueError, match=r"test_kernel_stub\.py:\d+: workgroup must be a tuple of 1 to 3 "
+                                         r"positive ints, like workgroup=\(256,\); got \(0,\)"):
+        k.compile()
