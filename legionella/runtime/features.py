@@ -31,6 +31,8 @@ OPTIONAL_FEATURES = (
                   ("shaderBufferFloat32AtomicAdd", "shaderSharedFloat32AtomicAdd", "shaderBufferFloat32Atomics")),
     FeatureStruct("VkPhysicalDeviceTimelineSemaphoreFeatures", "VK_KHR_timeline_semaphore", (1, 2),
                   ("timelineSemaphore",)),
+    FeatureStruct("VkPhysicalDeviceSynchronization2Features", "VK_KHR_synchronization2", (1, 3),
+                  ("synchronization2",)),
 )
 CORE_FEATURES = ("shaderFloat64", "shaderInt64", "shaderInt16")
 

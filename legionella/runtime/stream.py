@@ -26,6 +26,7 @@ import time
 
 from ..errors import DeviceLostError
 from . import _vk, counters
+from .barriers import ACCESS_HOST_READ, DEVICE_ACCESS, DEVICE_STAGES, STAGE_HOST, barrier_recorder
 
 MAX_COMMANDS = 256  # commands per command buffer before it is submitted without waiting
 REPLAY_COMMANDS = 4  # commands of a batch kept as data, for replay (see the module docstring)
@@ -36,17 +37,7 @@ DEFAULT_TIMEOUT_S = 60.0
 # runs the work on the same cores, so polling there would only slow it down.
 SPIN_S = {1: 200e-6, 2: 200e-6, 3: 200e-6}
 
-STAGE_COMPUTE = 0x800
-STAGE_TRANSFER = 0x1000
-STAGE_HOST = 0x4000
 STAGE_BOTTOM_OF_PIPE = 0x2000
-ACCESS_SHADER_READ = 0x20
-ACCESS_SHADER_WRITE = 0x40
-ACCESS_TRANSFER_READ = 0x800
-ACCESS_TRANSFER_WRITE = 0x1000
-ACCESS_HOST_READ = 0x2000
-DEVICE_ACCESS = ACCESS_SHADER_READ | ACCESS_SHADER_WRITE | ACCESS_TRANSFER_READ | ACCESS_TRANSFER_WRITE
-DEVICE_STAGES = STAGE_COMPUTE | STAGE_TRANSFER
 BIND_POINT_COMPUTE = 1
 SHADER_STAGE_COMPUTE = 0x20
 
@@ -99,8 +90,8 @@ class Stream:
         # Not ONE_TIME_SUBMIT: any short batch's command buffer may be submitted again (replay).
         self.begin_info = ffi.new("VkCommandBufferBeginInfo*", {
             "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO})
-        self.device_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, DEVICE_ACCESS)
-        self.host_barrier = self._barrier(ACCESS_SHADER_WRITE | ACCESS_TRANSFER_WRITE, ACCESS_HOST_READ)
+        self.device_barrier = barrier_recorder(device, DEVICE_STAGES, DEVICE_ACCESS)  # record(cmd)
+        self.host_barrier = barrier_recorder(device, STAGE_HOST, ACCESS_HOST_READ)
         self.spin_s = SPIN_S.get(device.info.device_type, 0.0)
         self.spare = []
         self.in_flight = collections.deque()
@@ -119,11 +110,6 @@ class Stream:
         self.bound_pipeline = self.bound_set = None  # what the open command buffer has bound last
         self.pushed = (None, None)  # (layout, bytes) of the open command buffer's last push constants
 
-    @staticmethod
-    def _barrier(src, dst):
-        return _vk.ffi.new("VkMemoryBarrier*", {"sType": _vk.vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                                                "srcAccessMask": src, "dstAccessMask": dst})
-
     def _check(self, result, what):
         if result == -4:  # VK_ERROR_DEVICE_LOST: every later launch must refuse too
             self.device.mark_lost(f"{what} reported VK_ERROR_DEVICE_LOST")
@@ -136,7 +122,11 @@ class Stream:
         ``writes`` tuples of the arrays' hazard keys (their ``binding``). Returns the serial."""
         self.launches += 1
         self.dispatches += len(chunks)
-        return self._command((self._record_dispatch, pipeline, layout, p_set, chunks, reads, writes))
+        slot = self.open
+        if slot is None:
+            return self._command((self._record_dispatch, pipeline, layout, p_set, chunks, reads, writes))
+        self._record_dispatch(slot.cmd, pipeline, layout, p_set, chunks, reads, writes)  # _command's hot case
+        return self._recorded(slot)
 
     def copy(self, src_buffer, src_offset, dst_buffer, dst_offset, size, reads, writes):
         """Enqueue a buffer-to-buffer copy; returns its serial."""
@@ -195,16 +185,11 @@ class Stream:
         written, read = self.written, self.read
         if (written and not written.isdisjoint(reads)) or (writes and (not written.isdisjoint(writes)
                                                                        or not read.isdisjoint(writes))):
-            self._device_barrier(cmd)
+            self.device_barrier(cmd)
             written.clear()
             read.clear()
         read.update(reads)
         written.update(writes)
-
-    def _device_barrier(self, cmd):
-        """Make the device's earlier writes visible to everything recorded after this point."""
-        _vk.lib.vkCmdPipelineBarrier(cmd, DEVICE_STAGES, DEVICE_STAGES, 0, 1, self.device_barrier, 0, _vk.ffi.NULL,
-                                     0, _vk.ffi.NULL)
 
     def _recorded(self, slot):
         slot.commands += 1
@@ -234,7 +219,7 @@ class Stream:
         slot = self.spare.pop() if self.spare else Slot(self)
         self._check(_vk.lib.vkBeginCommandBuffer(slot.cmd, self.begin_info), "vkBeginCommandBuffer")
         if self.in_flight:  # order this command buffer after earlier ones that may still be running
-            self._device_barrier(slot.cmd)
+            self.device_barrier(slot.cmd)
         slot.serial, slot.commands = self.serial, 0
         self.written.clear()
         self.read.clear()
@@ -243,10 +228,8 @@ class Stream:
         return slot
 
     def _end(self, slot):
-        lib = _vk.lib
-        lib.vkCmdPipelineBarrier(slot.cmd, DEVICE_STAGES, STAGE_HOST, 0, 1, self.host_barrier, 0, _vk.ffi.NULL,
-                                 0, _vk.ffi.NULL)
-        self._check(lib.vkEndCommandBuffer(slot.cmd), "vkEndCommandBuffer")
+        self.host_barrier(slot.cmd)
+        self._check(_vk.lib.vkEndCommandBuffer(slot.cmd), "vkEndCommandBuffer")
 
     def _replayed_slot(self):
         """The ended command buffer of the open short batch: an earlier identical recording if one is idle,
