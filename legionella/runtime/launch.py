@@ -4,6 +4,9 @@ The per-(kernel, device) work (compiling or loading the kernel, building binders
 layout) happens in :class:`Launcher`, once; a launch only runs the binders, picks a cached descriptor
 set and records the dispatch.
 
+A launch repeating the last one's arguments (the same arrays, the same scalars) and grid reuses what the
+last one worked out (:class:`Repeat`): it is the common case in a loop, and it skips the binders.
+
 Two variants of a kernel are compiled on first need, each with its own Launcher: the *aliased* one, for
 a launch that binds one array to several buffer parameters and writes it through one of them (the
 default variant lets the driver assume distinct parameters never share memory), and the one-element
@@ -11,16 +14,22 @@ one, for arrays at offsets vector loads cannot use.
 """
 import collections
 import struct
+import weakref
+
+import numpy as np
 
 from .. import compiler
 from ..errors import DeviceError
 from ..kernel import normalize_grid
 from . import _vk, cache, counters
+from .array import Array
 from .bindings import GlobalBinders
 from .vkdevice import device as current_device
 
 HEADER = struct.Struct("<3I4x3I4x")  # group_offset: uvec3 @0, num_groups: uvec3 @16 (artifact.py's ABI)
 MAX_PLANS = 256  # grids remembered per launcher
+KEPT_SCALARS = (int, float, bool)  # scalar argument types a Repeat may keep (immutable)
+WeakRef = weakref.ref
 
 
 def split_groups(groups, max_groups):
@@ -37,6 +46,34 @@ def split_groups(groups, max_groups):
         for oy in range(0, gy, my):
             for ox in range(0, gx, mx):
                 yield (ox, oy, oz), (min(mx, gx - ox), min(my, gy - oy), min(mz, gz - oz))
+
+
+class Repeat:
+    """What a launch worked out from its arguments, kept for the next launch with the same ones.
+
+    ``kept`` holds, per argument, a weak reference to an array (an array's shape, dtype and memory never
+    change) or the scalar itself: an ``int`` matches an equal ``int``; a float or numpy scalar matches
+    only the same object, since equal floats can differ in their bits (``0.0`` and ``-0.0``). Arguments of
+    other types (a list for a vector may change in place) make a launch that is not kept."""
+    __slots__ = ("grid", "kept", "chunks", "bindings", "writes", "arrays")
+
+    def __init__(self, grid, kept, chunks, bindings, writes, arrays):
+        self.grid, self.kept, self.chunks = grid, kept, chunks
+        self.bindings, self.writes = bindings, writes
+        self.arrays = arrays  # positions of the array arguments, whose serial each launch updates
+
+
+def kept_arguments(args):
+    """``Repeat.kept`` for ``args``, or None when one of them cannot be kept."""
+    kept = []
+    for arg in args:
+        if type(arg) is Array:
+            kept.append(weakref.ref(arg))
+        elif type(arg) in KEPT_SCALARS or isinstance(arg, (np.number, np.bool_)):
+            kept.append(arg)
+        else:
+            return None
+    return tuple(kept)
 
 
 def compiled_kernel(kernel, device):
@@ -97,9 +134,11 @@ class Launcher:
                               f"shapes); {device.name} allows {limit}: pass fewer scalars or buffers")
         self.max_groups = device.limits["maxComputeWorkGroupCount"]
         self.plans = {}  # grid -> plan()
+        self.repeat = None  # the last launch's Repeat
 
     def plan(self, grid):
-        """``(header, count)`` per dispatch for ``grid`` invocations (cached: grids repeat).
+        """``(push constants, count)`` per dispatch for ``grid`` invocations (cached: grids repeat); the push
+        constants are the dispatch's header, then zeros for the arguments.
 
         A kernel handling ``E`` elements per invocation gets ``ceil(groups_x / E)`` workgroups along x; the
         header keeps the one-element count (``num_groups``, from which the kernel knows where to stop)."""
@@ -107,7 +146,8 @@ class Launcher:
         if plan is None:
             groups = tuple(-(-n // w) for n, w in zip(grid, self.workgroup))
             dispatched = (-(-groups[0] // self.elements), *groups[1:])
-            plan = [] if 0 in groups else [(HEADER.pack(*offset, *groups), count)
+            padding = bytes(self.push_size - HEADER.size)
+            plan = [] if 0 in groups else [(HEADER.pack(*offset, *groups) + padding, count)
                                            for offset, count in split_groups(dispatched, self.max_groups)]
             if len(self.plans) < MAX_PLANS:
                 self.plans[grid] = plan
@@ -116,14 +156,25 @@ class Launcher:
     def launch(self, grid, args, named=None):
         """Check ``args`` (and ``named``, the launch keywords binding globals), then record the dispatch(es)
         covering ``grid`` invocations."""
-        device = self.device
-        if device.lost is not None:
-            device.check_alive()
+        repeat = self.repeat
+        if repeat is not None and repeat.grid == grid and len(args) == len(repeat.kept) and not named:
+            for arg, kept in zip(args, repeat.kept):
+                if kept is not arg and not (type(kept) is WeakRef and kept() is arg
+                                            or type(kept) is int and type(arg) is int and kept == arg):
+                    break
+            else:
+                return self.record(repeat.chunks, repeat.bindings, repeat.writes, [args[k] for k in repeat.arrays])
+        self.launch_checked(grid, args, named)
+
+    def launch_checked(self, grid, args, named):
+        """:meth:`launch` through the binders, which check every argument and pack it."""
         if len(args) != self.nparams:
             raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), "
                             f"got {len(args)}")
-        size = self.push_size
-        push = bytearray(size)  # the header (written below) and each scalar and shape at its offset
+        plan = self.plans.get(grid) or self.plan(grid)
+        # Push constants start as the first dispatch's (most launches have one); the binders write each
+        # scalar and shape at its offset.
+        push = bytearray(plan[0][0] if plan else self.push_size)
         arrays = []
         for bind, arg in zip(self.binders, args):
             array = bind(arg, push)
@@ -140,16 +191,21 @@ class Launcher:
             return self.aliased_launcher().launch(grid, args, named)
         if self.alignment and any(a.binding[1] % self.alignment for a in arrays):
             return self.one_element_launcher().launch(grid, args, named)
-        plan = self.plans.get(grid) or self.plan(grid)
         if not plan:
             return
-        if len(plan) == 1:
-            push[:32], count = plan[0]
-            chunks = ((bytes(push), count),)
-        else:
-            chunks = self.chunks(plan, push)
+        chunks = ((bytes(push), plan[0][1]),) if len(plan) == 1 else self.chunks(plan, push)
         bindings = tuple([a.binding for a in arrays])
         writes = bindings if self.writes_all else tuple([bindings[k] for k in self.written_buffers])
+        self.record(chunks, bindings, writes, arrays)
+        kept = None if self.globals is not None else kept_arguments(args)
+        self.repeat = None if kept is None else Repeat(grid, kept, chunks, bindings, writes,
+                                                       tuple(k for k, arg in enumerate(args) if type(arg) is Array))
+
+    def record(self, chunks, bindings, writes, arrays):
+        """Record the dispatches into the device's stream; ``arrays`` remember it as their last use."""
+        device = self.device
+        if device.lost is not None:
+            device.check_alive()
         with device.lock:
             p_set = self.layout.descriptor_set(bindings)
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
@@ -160,8 +216,8 @@ class Launcher:
     def chunks(plan, push):
         """The ``(push constants, count)`` of each dispatch of ``plan``, each with its own header."""
         out = []
-        for header, count in plan:
-            push[:32] = header
+        for template, count in plan:
+            push[:HEADER.size] = template[:HEADER.size]
             out.append((bytes(push), count))
         return tuple(out)
 
