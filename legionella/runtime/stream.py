@@ -1,6 +1,6 @@
 """The command stream of one device: launches and copies are recorded into an open command buffer, which
-is submitted at sync points (or every ``MAX_COMMANDS`` commands), with fences to know what the device has
-finished.
+is submitted at sync points (or every ``MAX_COMMANDS`` commands); its completion (a timeline semaphore or
+fences, runtime/completion.py) tells what the device has finished.
 
 Every command gets the *serial* of its batch (one command buffer); ``completed`` is the highest serial the
 device has finished. An array remembers the last serial that used it, so ``.numpy()``, ``copy_from`` and
@@ -27,13 +27,14 @@ import time
 from ..errors import DeviceLostError
 from . import _vk, counters
 from .barriers import ACCESS_HOST_READ, DEVICE_ACCESS, DEVICE_STAGES, STAGE_HOST, barrier_recorder
+from .completion import completion_for
 
 MAX_COMMANDS = 256  # commands per command buffer before it is submitted without waiting
 REPLAY_COMMANDS = 4  # commands of a batch kept as data, for replay (see the module docstring)
 MAX_RECORDINGS = 16  # short batches' command buffers kept for replay
 MAX_IN_FLIGHT = 4  # submitted command buffers before recording waits for the oldest
 DEFAULT_TIMEOUT_S = 60.0
-# How long a wait polls the fence before blocking, by VkPhysicalDeviceType. A CPU device (lavapipe)
+# How long a wait polls for completion before blocking, by VkPhysicalDeviceType. A CPU device (lavapipe)
 # runs the work on the same cores, so polling there would only slow it down.
 SPIN_S = {1: 200e-6, 2: 200e-6, 3: 200e-6}
 
@@ -52,7 +53,7 @@ def timeout_seconds():
 
 
 class Slot:
-    """A command buffer, its fence and the prebuilt struct to submit it."""
+    """A command buffer and what the stream's completion needs to submit it and see it finish."""
 
     def __init__(self, stream):
         ffi, lib, vk = _vk.ffi, _vk.lib, _vk.vk
@@ -63,14 +64,9 @@ class Slot:
         self.p_cmd = ffi.new("VkCommandBuffer[1]")
         _vk.check(lib.vkAllocateCommandBuffers(device, allocate, self.p_cmd), "vkAllocateCommandBuffers")
         self.cmd = self.p_cmd[0]
-        fence_info = ffi.new("VkFenceCreateInfo*", {"sType": vk.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO})
-        self.p_fence = ffi.new("VkFence[1]")
-        _vk.check(lib.vkCreateFence(device, fence_info, ffi.NULL, self.p_fence), "vkCreateFence")
-        self.submit = ffi.new("VkSubmitInfo*", {"sType": vk.VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                                                "commandBufferCount": 1, "pCommandBuffers": self.p_cmd})
+        stream.completion.prepare(self)
         self.serial = 0
         self.commands = 0
-        self.fence_signalled = False  # a retired slot's fence stays signalled until it is submitted again
         self.in_flight = False
         self.kept = False  # held in Stream.recordings for replay, so not a spare once retired
 
@@ -93,6 +89,7 @@ class Stream:
         self.device_barrier = barrier_recorder(device, DEVICE_STAGES, DEVICE_ACCESS)  # record(cmd)
         self.host_barrier = barrier_recorder(device, STAGE_HOST, ACCESS_HOST_READ)
         self.spin_s = SPIN_S.get(device.info.device_type, 0.0)
+        self.completion = completion_for(device)
         self.spare = []
         self.in_flight = collections.deque()
         self.pending = None  # the open batch's commands not yet recorded, or None (see the module docstring)
@@ -277,11 +274,7 @@ class Stream:
         else:
             slot, self.open = self.open, None
             self._end(slot)
-        lib = _vk.lib
-        if slot.fence_signalled:
-            self._check(lib.vkResetFences(self.device.handle, 1, slot.p_fence), "vkResetFences")
-            slot.fence_signalled = False
-        self._check(lib.vkQueueSubmit(self.device.queue, 1, slot.submit, slot.p_fence[0]), "vkQueueSubmit")
+        self._check(self.completion.submit(slot), "vkQueueSubmit")
         slot.in_flight = True
         self.in_flight.append(slot)
         self.submits += 1
@@ -290,37 +283,35 @@ class Stream:
 
     # --- waiting ------------------------------------------------------------------------------------------
     def _retire_finished(self):
-        while self.in_flight and _vk.lib.vkGetFenceStatus(self.device.handle, self.in_flight[0].p_fence[0]) == 0:
+        while self.in_flight and self.completion.status(self.in_flight[0]) == 0:
             self._retire(self.in_flight.popleft())
 
     def _wait_slot(self, slot):
         result = self._spin(slot)
         if result != 0:
             timeout = timeout_seconds()
-            result = _vk.lib.vkWaitForFences(self.device.handle, 1, slot.p_fence, 1, int(timeout * 1e9))
+            result = self.completion.block(slot, int(timeout * 1e9))
             if result == 2:  # VK_TIMEOUT: the work stays in flight; a later wait may still see it finish
                 raise TimeoutError(f"{self.device.name} did not finish its work within {timeout:g} s "
                                    "(LEGIONELLA_TIMEOUT); a kernel may loop forever, or raise LEGIONELLA_TIMEOUT")
-        self._check(result, "vkWaitForFences")
+        self._check(result, "waiting for the device")
         self._retire(self.in_flight.popleft())
 
     def _spin(self, slot):
-        """Poll the fence for up to ``spin_s`` seconds; returns its last status (0 once signalled).
+        """Poll the slot's status for up to ``spin_s`` seconds; returns the last one (0 once finished).
 
-        A blocking fence wait on a GPU sleeps until an interrupt, which adds tens of microseconds to
-        every short launch+sync; polling first catches short work at once, as CUDA's default does.
+        A blocking wait on a GPU sleeps until an interrupt, which adds tens of microseconds to every
+        short launch+sync; polling first catches short work at once, as CUDA's default does.
         """
         deadline = time.perf_counter() + self.spin_s
-        status = _vk.lib.vkGetFenceStatus
-        device, fence = self.device.handle, slot.p_fence[0]
-        result = status(device, fence)
+        status = self.completion.status
+        result = status(slot)
         while result == 1 and time.perf_counter() < deadline:  # 1: VK_NOT_READY
-            result = status(device, fence)
+            result = status(slot)
         return result
 
     def _retire(self, slot):
         slot.in_flight = False
-        slot.fence_signalled = True  # reset just before its next submit, off the waiter's critical path
         self.completed = slot.serial
         if not slot.kept:
             self.spare.append(slot)

@@ -1,0 +1,49 @@
+"""Submitting and waiting through a timeline semaphore, or through fences where the device has no
+timeline semaphores (runtime/completion.py)."""
+import numpy as np
+import pytest
+
+import legionella as lg
+import kernels as K
+from test_launch import lcg
+
+KINDS = pytest.mark.parametrize("timeline", [True, False], ids=["timeline", "fences"])
+
+
+@pytest.fixture
+def device(timeline, device_with_features):
+    if timeline and not lg.device().info.features.get("timelineSemaphore"):
+        pytest.skip(f"{lg.device().name} lacks timeline semaphores")
+    device = device_with_features(timelineSemaphore=timeline)
+    assert type(device.stream.completion).__name__ == ("TimelineCompletion" if timeline else "FenceCompletion")
+    return device
+
+
+@KINDS
+def test_batches_in_flight_replays_and_read_backs(device):
+    with lg.use_device(device):
+        a = lg.zeros(4096, dtype=np.int32)
+        b = lg.zeros(4096, dtype=np.int32)
+        for _ in range(10):  # more batches than may be in flight at once: the oldest are waited for
+            K.inc_into[4096](b, a)
+            K.inc_into[4096](a, b)
+            device.stream.flush()
+        replays = device.stream.replays
+        for _ in range(5):  # one launch and a sync: submitted again without recording
+            K.inc_into[4096](b, a)
+            lg.synchronize()
+        assert device.stream.replays >= replays + 3  # the first two may record: work was in flight
+        assert (a.numpy() == 20).all() and (b.numpy() == 21).all()
+
+
+@KINDS
+def test_a_wait_longer_than_the_timeout_raises_and_a_later_wait_succeeds(device, monkeypatch):
+    with lg.use_device(device):
+        out = lg.zeros(1 << 14 if device.info.device_type == 4 else 1 << 24, dtype=np.uint32)
+        K.spin[out.size](out, 65535)
+        monkeypatch.setenv("LEGIONELLA_TIMEOUT", "0.001")
+        with pytest.raises(TimeoutError, match="LEGIONELLA_TIMEOUT"):
+            lg.synchronize()
+        monkeypatch.setenv("LEGIONELLA_TIMEOUT", "120")
+        lg.synchronize()
+        assert (out.numpy() == lcg(65535)).all()
