@@ -12,10 +12,12 @@ language's semantics by construction rather than by imitation:
   check fails here too (buffer indices are checked: an out-of-range index is an ``IndexError`` naming
   the buffer and the invocation, where the device would read garbage).
 
-The user's function is not changed: it is re-created from its code object with other globals. One
-consequence: values the function computes from Python literals alone (``t = 0.1 * 3``, ``n = 1 << 40``)
-stay Python numbers until they meet a numpy value, where the device types each literal as i32 or f32 at
-once; write ``f32(0.1) * 3`` or ``i32(1) << 20`` where that difference matters.
+The user's function is not changed: it is re-created from its code object with other globals, and with
+the literals stored into literal-typed locals (``n = 0``, ``t = 0.5``) made numpy ``int32`` and ``float32``
+as on the device (:mod:`.emulated_literals`), so such locals wrap and round as they do there. Literals
+anywhere else stay Python numbers until they meet a numpy value (numpy then types them as the device
+does); a literal-only expression that is not stored in a local first (``out[i] = (1 << 30) * 4``) is
+computed in Python's arbitrary precision.
 
 Invocations of one workgroup run one after another (:func:`_run_workgroup`); :class:`Workgroup` holds
 the state they share (``shared`` memory). Kernels that use ``barrier()`` or subgroup operations run each
@@ -43,6 +45,7 @@ import numpy as np
 from ..errors import CompileError
 from ..kernel import normalize_grid
 from . import emulated_bindings
+from .emulated_literals import typed_literal_code
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
 from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
@@ -216,7 +219,8 @@ class _FunctionRewriter:
             return self._copies[fn]
         namespace = {"__builtins__": _KERNEL_BUILTINS, "__name__": fn.__globals__.get("__name__")}
         cells = [types.CellType() for _ in fn.__closure__ or ()]
-        copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, tuple(cells) or None)
+        copy = types.FunctionType(typed_literal_code(fn.__code__), namespace, fn.__name__, fn.__defaults__,
+                                  tuple(cells) or None)
         copy.__kwdefaults__ = fn.__kwdefaults__
         copy.__qualname__ = fn.__qualname__
         self._copies[fn] = copy

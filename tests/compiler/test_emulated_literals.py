@@ -1,0 +1,72 @@
+"""Locals typed by a bare literal are i32 / f32 in ``kernel.emulate`` as on the device, so they wrap and
+round the same way (compiler/emulated_literals.py)."""
+import numpy as np
+
+import legionella as lg
+from legionella.compiler.emulated_literals import typed_literal_code
+from legionella.lang import Buffer, f32, global_id, i32
+
+from differential import run_both
+
+
+@lg.kernel(workgroup=(1,))
+def counts_past_the_i32_limit(out: Buffer[i32]):
+    i = 2147483640
+    steps = 0
+    while i > 0 and steps < 100:  # a Python int never wraps: only the cap would end this loop
+        i += 1
+        steps += 1
+    out[0] = steps
+    out[1] = i
+
+
+@lg.kernel(workgroup=(1,))
+def wraps_and_rounds(out: Buffer[i32], rounded: Buffer[f32]):
+    n = 1 << 30
+    out[0] = n * 4
+    m = 0
+    m = 2147483647  # a later literal store into the same local
+    out[1] = m + 1
+    t = 16777216.0
+    rounded[0] = t + 1.0  # f32 has no 16777217
+
+
+def test_literal_locals_wrap_and_round_as_on_the_device():
+    steps, = run_both(counts_past_the_i32_limit, 1, np.zeros(2, np.int32))
+    assert steps.tolist() == [8, -2**31]
+    out, rounded = run_both(wraps_and_rounds, 1, np.zeros(2, np.int32), np.zeros(1, np.float32))
+    assert out.tolist() == [0, -2**31] and rounded.tolist() == [16777216.0]
+
+
+def scale(x, y):
+    x = 2  # a parameter keeps its caller's type: 2 becomes whatever x is (f32 below)
+    z = 3 if y > 0 else 4  # a store reached by a jump is left alone
+    return x * y, z
+
+
+@lg.kernel(workgroup=(4,))
+def calls_a_helper(out: Buffer[f32]):
+    i = global_id().x
+    if i < len(out):
+        product, z = scale(out[i], out[i])
+        out[i] = product + f32(z)
+
+
+def test_parameters_and_branch_joins_keep_their_types():
+    run_both(calls_a_helper, 4, np.arange(4, dtype=np.float32))
+    copy = type(scale)(typed_literal_code(scale.__code__), {})
+    product, z = copy(np.float32(1.5), np.float32(1.5))
+    assert type(product) is np.float32 and type(z) is int
+
+
+def test_cell_variables_and_nested_functions_are_rewritten_too():
+    def outer():
+        k = 2147483647  # a cell variable: STORE_DEREF
+
+        def inner():
+            n = 2147483647  # in a code object nested in outer's
+            return n + 1
+        return (lambda: k + 1)(), inner()
+    copy = type(outer)(typed_literal_code(outer.__code__), {})
+    with np.errstate(over="ignore"):
+        assert copy() == (-2**31, -2**31)
