@@ -1,10 +1,12 @@
-"""Locals typed by a bare literal, in the emulator's copy of kernel code.
+"""Locals typed by a bare literal or an annotation, in the emulator's copy of kernel code.
 
 On the device a local whose first assignment is a bare ``int`` or ``float`` literal is ``i32`` or ``f32``
-for its whole life (DESIGN 2.3), and wraps or rounds as one. Left as a Python number in the emulator it
+for its whole life (DESIGN 2.3), and wraps or rounds as one; an annotated one (``total: i64 = 0``) has its
+annotation's type. Left as a Python number in the emulator it
 would do neither: ``n = 1 << 30; n * 4`` is 0 on the device and 2**32 in Python, and a ``while`` loop
 meant to count past 2**31 would never end. So the emulator runs a copy of the code object in which every
-literal stored straight into such a local is a numpy ``int32`` or ``float32`` constant instead.
+literal stored straight into such a local is a numpy constant of the local's type instead
+(:func:`emulated_code`). A non-literal value stored into an annotated local keeps its own type there.
 
 Only ``LOAD_CONST literal; STORE_FAST/STORE_DEREF local`` pairs change, one instruction each (same size),
 so no jump moves. A store reached by a jump (``x = 0 if c else 1``), a tuple assignment (``k, n = 0, 0``)
@@ -17,10 +19,16 @@ and a literal outside ``i32`` are left as they were: write ``i32(0)`` there when
 >>> types.FunctionType(typed_literal_code(f.__code__), {})()
 0
 """
+import ast
+import builtins
 import dis
+import inspect
+import textwrap
 import types
 
 import numpy as np
+
+from ..lang.types import ScalarType, as_lang_type
 
 _LOAD_CONST = dis.opmap["LOAD_CONST"]
 _LITERAL_LOADS = {dis.opmap[name] for name in ("LOAD_CONST", "LOAD_SMALL_INT") if name in dis.opmap}
@@ -29,11 +37,57 @@ _DEVICE_TYPES = {int: np.int32, float: np.float32}  # a bare literal's type on t
 _MAX_ARG = 255  # one byte: a larger constant index would need an EXTENDED_ARG, changing the code's size
 
 
-def typed_literal_code(code):
-    """``code`` (and the code objects nested in it) with literal-typed locals stored as numpy scalars.
+def emulated_code(fn):
+    """The code object the emulator runs for function ``fn``: :func:`typed_literal_code` with the types of
+    ``fn``'s annotated locals."""
+    return typed_literal_code(fn.__code__, annotated_locals(fn))
+
+
+def annotated_locals(fn):
+    """``{name: numpy scalar type}`` of the ``name: T = ...`` statements in ``fn``'s body, for scalar ``T``
+    (read from its source; {} when the source cannot be read or is not ``fn``'s any more)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) or definition.name != fn.__name__:
+        return {}
+    types_of = {}
+    for node in _own_nodes(definition):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            annotation = as_lang_type(_annotation_value(node.annotation, fn.__globals__))
+            if isinstance(annotation, ScalarType):
+                types_of[node.target.id] = annotation.dtype.type
+    return types_of
+
+
+def _own_nodes(definition):
+    """The nodes of a function's body, not entering nested functions, lambdas or classes."""
+    pending = list(definition.body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _annotation_value(node, namespace):
+    """The object an annotation names (``i64``, ``lang.i64``), or None for anything else."""
+    if isinstance(node, ast.Name):
+        return namespace.get(node.id, getattr(builtins, node.id, None))
+    if isinstance(node, ast.Attribute):
+        return getattr(_annotation_value(node.value, namespace), node.attr, None)
+    return None
+
+
+def typed_literal_code(code, annotated=None):
+    """``code`` (and the code objects nested in it) with the literals stored into literal-typed locals, and
+    into the locals ``annotated`` maps to numpy scalar types, made numpy scalars of the local's type.
 
     Not cached: it costs far less than emulating one workgroup, and code objects that compare equal may
     come from different files."""
+    annotated = annotated or {}
     consts = [typed_literal_code(c) if isinstance(c, types.CodeType) else c for c in code.co_consts]
     instructions = list(dis.get_instructions(code))
     parameters = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])  # typed by their caller
@@ -42,22 +96,30 @@ def typed_literal_code(code):
         if instruction.opcode in _LOCAL_STORES:
             first_stores.setdefault(instruction.argval, instruction)
     stores = [(load, store) for load, store in zip(instructions, instructions[1:])
-              if store.opcode in _LOCAL_STORES and _literal(load) is not None and not store.is_jump_target]
-    typed = {store.argval for load, store in stores
+              if store.opcode in _LOCAL_STORES and load.opcode in _LITERAL_LOADS
+              and type(load.argval) in _DEVICE_TYPES and not store.is_jump_target]
+    typed = {store.argval: _DEVICE_TYPES[type(load.argval)] for load, store in stores
              if first_stores[store.argval] is store and store.argval not in parameters}
+    typed.update(annotated)
     co_code = bytearray(code.co_code)
     for load, store in stores:
-        value = _literal(load)
-        if store.argval in typed and len(consts) <= _MAX_ARG and load.arg <= _MAX_ARG:
+        value = _literal(load, typed.get(store.argval))
+        if value is not None and len(consts) <= _MAX_ARG and load.arg <= _MAX_ARG:
             co_code[load.offset:load.offset + 2] = bytes((_LOAD_CONST, len(consts)))
             consts.append(value)
     return code.replace(co_code=bytes(co_code), co_consts=tuple(consts))
 
 
-def _literal(load):
-    """The numpy value of the bare literal ``load`` pushes, or None when it pushes something else."""
-    if load.opcode not in _LITERAL_LOADS or type(load.argval) not in _DEVICE_TYPES:
+def _literal(load, scalar_type):
+    """The literal ``load`` pushes as a ``scalar_type`` (a numpy scalar type), or None where there is no
+    type or the value does not fit it (an int literal into a narrower integer or unsigned type)."""
+    if scalar_type is None:
         return None
-    if type(load.argval) is int and not -2**31 <= load.argval < 2**31:
+    value = load.argval
+    if type(value) is int and issubclass(scalar_type, np.integer):
+        limits = np.iinfo(scalar_type)
+        if not limits.min <= value <= limits.max:
+            return None
+    elif type(value) is float and not issubclass(scalar_type, np.floating):
         return None
-    return _DEVICE_TYPES[type(load.argval)](load.argval)
+    return scalar_type(value)

@@ -14,7 +14,8 @@ language's semantics by construction rather than by imitation:
 
 The user's function is not changed: it is re-created from its code object with other globals, and with
 the literals stored into literal-typed locals (``n = 0``, ``t = 0.5``) made numpy ``int32`` and ``float32``
-as on the device (:mod:`.emulated_literals`), so such locals wrap and round as they do there. Literals
+as on the device, and those stored into annotated ones (``total: i64 = 0``) of the annotation's type
+(:mod:`.emulated_literals`), so such locals wrap and round as they do there. Literals
 anywhere else stay Python numbers until they meet a numpy value (numpy then types them as the device
 does); a literal-only expression that is not stored in a local first (``out[i] = (1 << 30) * 4``) is
 computed in Python's arbitrary precision.
@@ -45,7 +46,7 @@ import numpy as np
 from ..errors import CompileError
 from ..kernel import normalize_grid
 from . import emulated_bindings
-from .emulated_literals import typed_literal_code
+from .emulated_literals import emulated_code
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
 from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
@@ -219,7 +220,7 @@ class _FunctionRewriter:
             return self._copies[fn]
         namespace = {"__builtins__": _KERNEL_BUILTINS, "__name__": fn.__globals__.get("__name__")}
         cells = [types.CellType() for _ in fn.__closure__ or ()]
-        copy = types.FunctionType(typed_literal_code(fn.__code__), namespace, fn.__name__, fn.__defaults__,
+        copy = types.FunctionType(emulated_code(fn), namespace, fn.__name__, fn.__defaults__,
                                   tuple(cells) or None)
         copy.__kwdefaults__ = fn.__kwdefaults__
         copy.__qualname__ = fn.__qualname__

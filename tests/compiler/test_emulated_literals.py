@@ -4,7 +4,7 @@ import numpy as np
 
 import legionella as lg
 from legionella.compiler.emulated_literals import typed_literal_code
-from legionella.lang import Buffer, f32, global_id, i32
+from legionella.lang import Buffer, f32, f64, global_id, i32, i64
 
 from differential import run_both
 
@@ -36,6 +36,25 @@ def test_literal_locals_wrap_and_round_as_on_the_device():
     assert steps.tolist() == [8, -2**31]
     out, rounded = run_both(wraps_and_rounds, 1, np.zeros(2, np.int32), np.zeros(1, np.float32))
     assert out.tolist() == [0, -2**31] and rounded.tolist() == [16777216.0]
+
+
+@lg.kernel(workgroup=(1,))
+def annotated_accumulators(a: Buffer[i32], sums: Buffer[i64], means: Buffer[f64], f: Buffer[f32]):
+    total: i64 = 0
+    for k in range(len(a)):
+        total += a[k]  # 4 * 2**30 overflows i32, not i64
+    sums[0] = total
+    s: f64 = 0.0
+    for k in range(len(f)):
+        s += f[k]  # in f32, 1 + 3 * 2**-24 rounds to 1
+    means[0] = s
+
+
+def test_annotated_locals_have_their_annotations_type():
+    sums, means = run_both(annotated_accumulators, 1, np.full(4, 2**30, np.int32), np.zeros(1, np.int64),
+                           np.zeros(1, np.float64), np.array([1, 2**-24, 2**-24, 2**-24], np.float32),
+                           rtol=0, atol=0)[1:3]
+    assert sums.tolist() == [2**32] and means.tolist() == [1 + 3 * 2**-24]
 
 
 def scale(x, y):
