@@ -46,10 +46,13 @@ def normalize_workgroup(value, filename=None, lineno=None):
                      f"got {value!r}")
 
 
+MAX_GRID = 2**31 - 1  # global_id() components are i32
+
+
 def normalize_grid(grid):
-    """``grid`` (an int or a tuple of 1 to 3 ints >= 0; numpy ints too, bools not) as a 3-tuple padded
-    with 1s: the rule of ``kernel[grid]`` on the device and ``kernel.emulate[grid]`` alike."""
-    if type(grid) is int and grid >= 0:  # the common case, kept fast: it runs at every launch
+    """``grid`` (an int or a tuple of 1 to 3 ints in ``[0, 2**31)``; numpy ints too, bools not) as a 3-tuple
+    padded with 1s: the rule of ``kernel[grid]`` on the device and ``kernel.emulate[grid]`` alike."""
+    if type(grid) is int and 0 <= grid <= MAX_GRID:  # the common case, kept fast: it runs at every launch
         return (grid, 1, 1)
     dims = grid if isinstance(grid, tuple) else (grid,)
     if not 1 <= len(dims) <= 3:
@@ -58,6 +61,9 @@ def normalize_grid(grid):
         raise TypeError(f"a launch grid is an int or a tuple of ints, got {grid!r}")
     if any(d < 0 for d in dims):
         raise ValueError(f"a launch grid cannot be negative, got {grid!r}")
+    if any(d > MAX_GRID for d in dims):
+        raise ValueError(f"a launch grid has at most {MAX_GRID:,} invocations per dimension (global_id() is "
+                         f"i32), got {grid!r}: use a 2-D or 3-D grid, or loop over the rest in the kernel")
     return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
 
 

@@ -253,7 +253,8 @@ def test_grid_forms(grid, expected):
 
 
 @pytest.mark.parametrize("grid, error", [((1, 2, 3, 4), ValueError), (2.0, TypeError), ((), ValueError),
-                                         (-1, ValueError), (True, TypeError)])
+                                         (-1, ValueError), (True, TypeError), (2**31, ValueError),
+                                         ((1, 2**40), ValueError)])
 def test_bad_grids(grid, error):
     with pytest.raises(error, match="a launch grid"):
         normalize_grid(grid)

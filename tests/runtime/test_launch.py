@@ -143,6 +143,8 @@ def test_bad_grids_are_refused():
         k[1, 2, 3, 4]
     with pytest.raises(TypeError, match="int or a tuple of ints"):
         k[2.5]
+    with pytest.raises(ValueError, match="global_id\\(\\) is i32"):  # it would wrap negative past 2**31 - 1
+        k[2**31](lg.zeros(4, dtype=np.int32))
 
 
 def test_array_larger_than_max_storage_buffer_range_is_refused_with_both_sizes():
