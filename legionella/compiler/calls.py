@@ -10,6 +10,7 @@ import math
 from ..lang import intrinsics as lang
 from ..lang.types import MatrixType, ScalarType, VectorType, boolean, f32, i32, ivec3, vec3
 from . import matrices, values as V, workgroup
+from .glsl_precision import require_float32
 from .ir import BufferRef, Expr
 from .resolve import helper_function
 from .typerules import promote, require_target, scalar_of, with_scalar
@@ -185,6 +186,7 @@ def float_math(fc, obj, node):
             return _fold(fc, node, obj, args)
         args = [V.coerce(a, f32) for a in args]
     t, args = _common(fc, node, [_to_float(fc, node, a) for a in args])
+    fc.checked(node, require_float32, instruction, t)
     if instruction == "Cross" and t != vec3:
         raise fc.error(node, f"cross() takes two vec3, not {t.name}")
     if instruction == "Normalize" and not isinstance(t, VectorType):

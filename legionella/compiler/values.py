@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, f32, i32, scalar_of_dtype, u32
+from .glsl_precision import require_float32
 from .ir import Expr
 from .typerules import TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with
 
@@ -153,6 +154,7 @@ def power(a, b, t, loc):
     if scalar_of(t).kind in "iu":
         raise TypeRuleError("integer '**' needs a literal exponent between 0 and 16; write a loop, or use "
                             "float operands")
+    require_float32("Pow", t)
     return Expr("ext", t, (coerce(a, t), coerce(b, t)), attr="Pow", loc=loc)
 
 
