@@ -19,7 +19,7 @@ def require_float32(instruction, t):
     >>> require_float32("Sin", f64)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    legionella.compiler.typerules.TypeRuleError: sin of an f64 value: GPUs have no f64 sin (...)
+    legionella.compiler.typerules.TypeRuleError: sin of an f64 value: GPUs have no f64 sin ...
     """
     scalar = scalar_of(t)
     if instruction in FLOAT32_ONLY and scalar is not None and scalar.kind == "f" and scalar.bits == 64:
