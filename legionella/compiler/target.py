@@ -21,6 +21,7 @@ class Target:
     int64_atomics: bool = False
     subgroup_size: int = 32
     subgroup_operations: frozenset = frozenset()  # of "basic", "vote", "arithmetic", "ballot", "shuffle"
+    subgroup_extended_types: bool = False  # subgroup operations on 8-, 16- and 64-bit values
     max_shared_memory: int = 16384
     max_workgroup_invocations: int = 128
     max_workgroup_size: tuple = (128, 128, 64)

@@ -253,6 +253,11 @@ def _subgroup_value(fc, node, name, allow_bool=False, allow_vector=False):
     scalar = t.scalar if isinstance(t, VectorType) and allow_vector else t
     if not isinstance(scalar, ScalarType) or (scalar.kind == "b" and not allow_bool):
         raise fc.error(node, f"{name}() takes a numeric scalar, not {t.name}")
+    extended = scalar.bits < 32 if scalar.kind == "f" else scalar.kind != "b" and scalar.bits != 32
+    if extended and not fc.ctx.target.subgroup_extended_types:
+        raise fc.error(node, f"{name}() of a {scalar.name} value needs subgroup operations on {scalar.bits}-bit "
+                             f"types (shaderSubgroupExtendedTypes), which the device ({fc.ctx.target.device_name}) "
+                             "does not support; convert the value to a 32-bit type first")
     return value
 
 

@@ -33,6 +33,8 @@ OPTIONAL_FEATURES = (
                   ("timelineSemaphore",)),
     FeatureStruct("VkPhysicalDeviceSynchronization2Features", "VK_KHR_synchronization2", (1, 3),
                   ("synchronization2",)),
+    FeatureStruct("VkPhysicalDeviceShaderSubgroupExtendedTypesFeatures", "VK_KHR_shader_subgroup_extended_types",
+                  (1, 2), ("shaderSubgroupExtendedTypes",)),
 )
 CORE_FEATURES = ("shaderFloat64", "shaderInt64", "shaderInt16")
 
@@ -106,6 +108,7 @@ class DeviceInfo:
             float32_atomic_add_shared=f.get("shaderSharedFloat32AtomicAdd", False),
             int64_atomics=f.get("shaderBufferInt64Atomics", False),
             subgroup_size=self.subgroup_size, subgroup_operations=self.subgroup_operations,
+            subgroup_extended_types=f.get("shaderSubgroupExtendedTypes", False),
             max_shared_memory=self.limits["maxComputeSharedMemorySize"],
             max_workgroup_invocations=self.limits["maxComputeWorkGroupInvocations"],
             max_workgroup_size=self.limits["maxComputeWorkGroupSize"],
