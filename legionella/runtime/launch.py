@@ -76,6 +76,19 @@ def kept_arguments(args):
     return tuple(kept)
 
 
+def check_workgroup(kernel, workgroup, device):
+    """Raise a :class:`DeviceError` naming the kernel's file and line when ``workgroup`` (3 ints) exceeds
+    the device's limits: a pipeline with it would be invalid, with undefined results."""
+    invocations = workgroup[0] * workgroup[1] * workgroup[2]
+    max_invocations = device.limits["maxComputeWorkGroupInvocations"]
+    max_size = tuple(device.limits["maxComputeWorkGroupSize"])
+    if invocations > max_invocations or any(n > m for n, m in zip(workgroup, max_size)):
+        raise DeviceError(f"{kernel.filename}:{kernel.lineno}: kernel {kernel.__name__!r} has workgroup "
+                          f"{workgroup} ({invocations} invocations); {device.name} allows at most "
+                          f"{max_invocations} invocations and {max_size} per dimension "
+                          "(maxComputeWorkGroupInvocations, maxComputeWorkGroupSize): choose a smaller workgroup=")
+
+
 def compiled_kernel(kernel, device):
     """The :class:`CompiledKernel` for ``device``, from the disk cache when there, else compiled and stored."""
     key = cache.kernel_key(kernel.id, compiler.dependency_hash(kernel), device.disk_key, device.target)
@@ -111,6 +124,7 @@ class Launcher:
         self.nparams = len(self.binders)
         self.param_names = ", ".join(p.name for p in self.compiled.params)
         self.workgroup = self.compiled.workgroup
+        check_workgroup(kernel, self.workgroup, device)
         self.push_size = self.compiled.push_constant_size
         if self.push_size < HEADER.size:
             raise DeviceError(f"kernel {self.name!r}: {self.push_size} bytes of push constants, fewer than the "

@@ -1,4 +1,5 @@
 """Launches: results, argument checking, dependency tracking, grid splitting, threads, limits, failures."""
+import math
 import threading
 
 import numpy as np
@@ -290,3 +291,16 @@ def test_repeated_push_constants_are_set_once_and_changed_ones_again():
         axpy_twice[100](y, x, a)
     K.axpy[100](y, x, 5.0)
     np.testing.assert_array_equal(y.numpy(), np.full(100, 3 * sum(scalars) + 5.0, np.float32))
+
+
+@pytest.mark.parametrize("workgroup", [(2048,), (1024, 2), (1, 1, 100000)])
+def test_a_workgroup_beyond_the_devices_limits_is_refused_naming_the_kernel(workgroup):
+    @lg.kernel(workgroup=workgroup)
+    def too_wide(out: lg.Buffer[lg.i32]):
+        out[lg.global_id().x] = 1
+    limits = lg.device().limits
+    if math.prod(workgroup) <= limits["maxComputeWorkGroupInvocations"] and all(
+            n <= m for n, m in zip(workgroup, limits["maxComputeWorkGroupSize"])):
+        pytest.skip(f"{lg.device().name} allows workgroup {workgroup}")
+    with pytest.raises(DeviceError, match=r"test_launch.py:\d+: kernel 'too_wide' has workgroup .*choose a smaller"):
+        too_wide[16](lg.zeros(16, dtype=np.int32))
