@@ -1,4 +1,6 @@
 """``lg.Array``: an n-dimensional array in device memory, and the functions that make one."""
+import math
+
 import numpy as np
 
 from . import vkdevice
@@ -25,10 +27,10 @@ class Array:
     __slots__ = ("device", "shape", "dtype", "size", "nbytes", "allocation", "binding", "serial", "__weakref__")
 
     def __init__(self, shape, dtype, device=None):
-        self.device = device or vkdevice.device()
+        self.device = vkdevice.device() if device is None else vkdevice.find_device(device, "device=").open()
         self.shape = _shape(shape)
         self.dtype = np.dtype(dtype)
-        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.size = math.prod(self.shape)  # Python ints: a product past 2**63 must not wrap to a small size
         self.nbytes = self.size * self.dtype.itemsize
         self.allocation = None
         self.serial = 0  # the last command-buffer serial that uses this array
@@ -51,6 +53,9 @@ class Array:
         return self.device.read(self)
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError("an lg.Array lives in device memory: a numpy array of it is always a copy "
+                             "(np.asarray(a) or a.numpy(), not copy=False)")
         out = self.numpy()
         return out if dtype is None else out.astype(dtype)
 
@@ -70,7 +75,9 @@ class Array:
 
 
 def array(data, dtype=None, device=None):
-    """A device copy of ``data`` (anything ``np.asarray`` takes).
+    """A device copy of ``data`` (anything ``np.asarray`` takes). ``device`` (here and in :func:`empty`,
+    :func:`zeros`, :func:`full`) is a Device, an index or a name substring, as for ``lg.set_device``;
+    None means the current device.
 
     >>> a = array([1.0, 2.0, 3.0], dtype="float32")   # doctest: +SKIP
     """
@@ -91,6 +98,13 @@ def zeros(shape, dtype=np.float32, device=None):
 
 
 def full(shape, fill_value, dtype=None, device=None):
-    """An array filled with ``fill_value``: ``lg.full(8, 1.5)``; dtype defaults to the value's (as numpy)."""
-    host = np.full(_shape(shape), fill_value, dtype=dtype)
-    return array(host, device=device)
+    """An array filled with ``fill_value``: ``lg.full(8, 1.5)``; dtype defaults to the value's (as numpy).
+
+    A scalar value is written on the device's side of the copy, so no host array of the full size is
+    made; the device memory is allocated first (``lg.OutOfMemoryError`` when it does not fit)."""
+    value = np.asarray(fill_value, dtype=dtype)
+    if value.ndim:  # an array broadcast over the shape, as np.full does
+        return array(np.full(_shape(shape), value, dtype=dtype), device=device)
+    out = Array(shape, value.dtype, device)
+    out.device.fill(out, value)
+    return out

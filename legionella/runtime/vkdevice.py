@@ -16,6 +16,8 @@ from ..errors import DeviceError, DeviceLostError
 from . import _vk, cache, counters, features, instance, memory, pipeline
 from .stream import Stream
 
+FILL_CHUNK = 1 << 26  # bytes of staging memory lg.full and lg.zeros fill a device-local array through
+
 
 class Device:
     """One Vulkan physical device, opened on first use.
@@ -205,6 +207,26 @@ class Device:
                                       max(array.nbytes, 1), reads=(), writes=(array.binding,))
             array.serial = serial
             self.stream.after(serial, lambda: self.staging_memory.free(stage))
+
+    def fill(self, array, value):
+        """Set every element of ``array`` to ``value`` (a 0-d ndarray of its dtype), in stream order, through
+        at most FILL_CHUNK bytes of host memory."""
+        if array.nbytes == 0:
+            return
+        with self.lock:
+            if self.host_visible:
+                self.stream.wait(array.serial)
+                np.frombuffer(array.allocation.view(array.nbytes), array.dtype)[:] = value
+                return
+            chunk = min(array.nbytes, FILL_CHUNK // array.dtype.itemsize * array.dtype.itemsize)
+            stage = self.staging_memory.allocate(chunk)
+            np.frombuffer(stage.view(chunk), array.dtype)[:] = value
+            dst = array.allocation
+            for start in range(0, array.nbytes, chunk):
+                array.serial = self.stream.copy(stage.block.buffer, stage.offset, dst.block.buffer,
+                                                dst.offset + start, min(chunk, array.nbytes - start),
+                                                reads=(), writes=(array.binding,))
+            self.stream.after(array.serial, lambda: self.staging_memory.free(stage))
 
     def read(self, array):
         """A new ndarray with ``array``'s contents, once the work that writes it has finished."""

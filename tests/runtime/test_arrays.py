@@ -151,3 +151,43 @@ def test_arrays_are_aligned_for_uniform_and_storage_binding():
     with lg.use_device(device):
         arrays = [lg.zeros(n, dtype=np.float32) for n in (1, 3, 17, 100)]
         assert all(a.binding[1] % 256 == 0 for a in arrays)
+
+
+@pytest.mark.parametrize("host_visible", [True, False], ids=["host-visible", "device-local"])
+@pytest.mark.parametrize("dtype, value", [(np.float32, -0.0), (np.int8, -3), (np.uint16, 65535), (np.float64, 1.5),
+                                          (np.int64, -2**40)])
+def test_full_and_zeros_fill_on_the_device_side(host_visible, dtype, value, monkeypatch):
+    from legionella.runtime import vkdevice
+    monkeypatch.setattr(vkdevice, "FILL_CHUNK", 40)  # several chunks, the last one partial
+    device = rt.Device(0, lg.device().physical, lg.device().info, host_visible=host_visible).open()
+    for shape in (0, 7, (3, 11)):
+        full = lg.full(shape, value, dtype=dtype, device=device)
+        np.testing.assert_array_equal(full.numpy(), np.full(shape, value, dtype=dtype))
+        assert np.signbit(full.numpy()).tolist() == np.signbit(np.full(shape, value, dtype=dtype)).tolist()
+        np.testing.assert_array_equal(lg.zeros(shape, dtype=dtype, device=device).numpy(), np.zeros(shape, dtype))
+
+
+def test_full_takes_numpys_dtype_and_broadcasts_arrays():
+    assert lg.full(3, 7).dtype == np.full(3, 7).dtype and lg.full(3, 7.0).dtype == np.float64
+    np.testing.assert_array_equal(lg.full((2, 2), [1, 2]).numpy(), [[1, 2], [1, 2]])
+
+
+def test_device_argument_takes_an_index_a_name_or_a_device():
+    current = lg.device()
+    for spec in (current.index, current.name[:5], current):
+        assert lg.zeros(2, device=spec).device is current
+    with pytest.raises(lg.DeviceError, match="device=: device index 99 is out of range"):
+        lg.zeros(2, device=99)
+
+
+def test_an_array_too_large_for_any_memory_is_out_of_memory_with_its_exact_size():
+    for make in (lg.empty, lg.zeros):
+        with pytest.raises(lg.OutOfMemoryError, match=f"{2**80 * 4:,} bytes"):
+            make((2**40, 2**40), dtype=np.float32)
+
+
+def test_numpy_copy_false_is_refused_and_asarray_copies():
+    a = lg.full(3, 1.0)
+    with pytest.raises(ValueError, match="always a copy"):
+        np.array(a, copy=False)
+    assert np.asarray(a).tolist() == [1.0, 1.0, 1.0]
