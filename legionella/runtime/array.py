@@ -61,7 +61,7 @@ class Array:
 
     def copy_from(self, data):
         """Overwrite the contents with ``data`` (same shape; converted to this dtype like ``np.asarray``)."""
-        data = np.ascontiguousarray(np.asarray(data, dtype=self.dtype))
+        data = np.asarray(data, dtype=self.dtype, order="C")  # ascontiguousarray would make 0-d data 1-d
         if data.shape != self.shape:
             raise ValueError(f"copy_from: shape {data.shape} does not match the array's shape {self.shape}")
         self.device.write(self, data)
@@ -81,7 +81,7 @@ def array(data, dtype=None, device=None):
 
     >>> a = array([1.0, 2.0, 3.0], dtype="float32")   # doctest: +SKIP
     """
-    host = np.ascontiguousarray(np.asarray(data, dtype=dtype))
+    host = np.asarray(data, dtype=dtype, order="C")  # keeps a 0-d array 0-d, as numpy does
     out = Array(host.shape, host.dtype, device)
     out.device.write(out, host)
     return out

@@ -191,3 +191,12 @@ def test_numpy_copy_false_is_refused_and_asarray_copies():
     with pytest.raises(ValueError, match="always a copy"):
         np.array(a, copy=False)
     assert np.asarray(a).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_zero_dimensional_array_keeps_its_shape():
+    a = lg.array(np.float32(3))
+    assert (a.shape, a.size, a.ndim) == ((), 1, 0)
+    a.copy_from(5)
+    assert a.numpy().shape == () and a.numpy() == 5
+    with pytest.raises(TypeError, match="0-D array"):
+        K.iota[1](lg.array(np.int32(1)))
