@@ -14,7 +14,7 @@ import functools
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
-from . import calls, helpers, ranges, sharing, uniforms, values as V, workgroup
+from . import assignment, calls, helpers, ranges, sharing, uniforms, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
 from .helpers import annotation_type
@@ -142,7 +142,9 @@ class FunctionCompiler:
 
     # ---- statements -----------------------------------------------------------------------------
     def block(self, stmts):
-        """Compile a list of statements to IR statements."""
+        """Compile a list of statements to IR statements (for the function's body, then check that every
+        read of a local follows an assignment on every path: :mod:`.assignment`)."""
+        on_entry = [v for v in self.scope.values() if isinstance(v, Var)] if stmts is self.src.tree.body else None
         out = []
         for node in stmts:
             handler = STATEMENTS.get(type(node))
@@ -153,6 +155,8 @@ class FunctionCompiler:
                 handler(self, node, out)
             except TypeRuleError as e:  # a rule failed below without a nearer location
                 raise self.error(node, str(e)) from None
+        if on_entry is not None:
+            assignment.check(self, out, on_entry)
         return out
 
     def stmt_pass(self, node, out):
