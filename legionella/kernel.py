@@ -14,8 +14,11 @@ import functools
 import hashlib
 import inspect
 import textwrap
+import types
 
 import numpy as np
+
+from .errors import MarkerError
 
 KERNEL_OPTIONS = ("workgroup",)
 
@@ -155,6 +158,49 @@ class Kernel:
 
     def __repr__(self):
         return f"<legionella.Kernel {self.id}>"
+
+
+def decorated_kernel(value, source, options, lineno, qualname, filename):
+    """The stub for a marked def that has decorators (the import rewrite calls this one instead of
+    :class:`Kernel` when there are any); ``value`` is what the decorators returned.
+
+    The kernel is compiled from the def's own source, so its ``py_func`` must be the def's own function:
+    ``@staticmethod`` is unwrapped (a Kernel is reached the same way from a class or an instance), a
+    ``functools.wraps`` wrapper is followed through ``__wrapped__``, and an ``@lg.kernel`` under the
+    marker is the same kernel, not a second one (its options join the marker's). Anything else cannot be
+    launched: a :class:`MarkerError` at import naming ``filename`` and ``lineno`` (the def's first line).
+
+    >>> def k(a: Buffer[f32]): ...
+    >>> decorated_kernel(staticmethod(k), "...", {}, k.__code__.co_firstlineno, "C.k", "m.py").py_func is k
+    True
+    """
+    def error(what):
+        return MarkerError(f"kernel {qualname!r}: {what}", filename=filename, lineno=lineno)
+
+    options = dict(options)
+    while not isinstance(value, types.FunctionType) or hasattr(value, "__wrapped__"):
+        if type(value) is staticmethod:
+            value = value.__func__
+        elif isinstance(value, Kernel):
+            for key, given in value.options.items():  # @lg.kernel(...)'s options join the marker's
+                if options.setdefault(key, given) != given:
+                    raise error(f"the marker says {key}={options[key]!r} and @lg.kernel says {key}={given!r}; "
+                                "give it once")
+            value = value.py_func
+        elif isinstance(value, types.FunctionType):
+            value = value.__wrapped__
+        else:
+            raise error(f"its decorators make it a {type(value).__name__} object, which cannot be launched; "
+                        + DECORATOR_RULE)
+    if value.__code__.co_firstlineno != lineno:
+        raise error(f"its decorators return another function, {value.__qualname__!r} (line "
+                    f"{value.__code__.co_firstlineno}), with no __wrapped__ leading back to the def; "
+                    + DECORATOR_RULE)
+    return Kernel(value, source, options, lineno, qualname)
+
+
+DECORATOR_RULE = ("a marked def may carry only decorators that return the function (or a functools.wraps "
+                  "wrapper of it), @staticmethod and @lg.kernel; remove that decorator, or the marker")
 
 
 _launch_class = None  # runtime.Launch, imported on the first launch (the runtime loads Vulkan)

@@ -1,6 +1,6 @@
 """The bytecode cache of rewritten modules: checked-hash pycs (PEP 552) under Legionella's own tag.
 
-A rewritten module is cached next to the ordinary pyc, as ``__pycache__/mod.cpython-311-legionella-0.1.0-r2.pyc``
+A rewritten module is cached next to the ordinary pyc, as ``__pycache__/mod.cpython-311-legionella-0.1.0-r3.pyc``
 (``sys.pycache_prefix`` and ``-O`` move and rename it the way they do ordinary pycs). The tag keeps the
 rewritten code away from the interpreter's own pyc, and the version in it keeps a newer rewriter from
 loading an older one's output.
@@ -20,7 +20,7 @@ import types
 
 from .. import __version__
 
-REWRITE_REVISION = 2  # bump when the rewrite's output changes without a version change
+REWRITE_REVISION = 3  # bump when the rewrite's output changes without a version change
 TAG = f"{sys.implementation.cache_tag}-legionella-{__version__}-r{REWRITE_REVISION}"
 CHECKED_HASH_FLAGS = 0b11  # PEP 552: bit 0 "hash-based", bit 1 "check the source"
 HEADER_SIZE = 16

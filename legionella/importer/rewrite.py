@@ -4,7 +4,9 @@ For a kernel marker above ``def saxpy(...)`` the rewrite adds, right after the d
 
     saxpy = @legionella_Kernel(saxpy, source, options, lineno, qualname)   # all but saxpy constants
 
-and for a binding marker above ``NAME = Buffer[T]`` it replaces the value::
+(``@legionella_decorated_kernel(saxpy, ..., __file__)`` when the def has decorators: it unwraps what they
+return, see :func:`legionella.kernel.decorated_kernel`), and for a binding marker above ``NAME = Buffer[T]``
+it replaces the value::
 
     NAME = @legionella_BindingDecl(Buffer[T], name='NAME', module=__name__, ...)
 
@@ -28,8 +30,11 @@ from ..errors import MarkerError
 from .markers import find_markers
 
 KERNEL_ALIAS = "@legionella_Kernel"
+DECORATED_KERNEL_ALIAS = "@legionella_decorated_kernel"
 BINDING_ALIAS = "@legionella_BindingDecl"
-IMPORTS = {KERNEL_ALIAS: ("legionella.kernel", "Kernel"), BINDING_ALIAS: ("legionella.lang.binding", "BindingDecl")}
+IMPORTS = {KERNEL_ALIAS: ("legionella.kernel", "Kernel"),
+           DECORATED_KERNEL_ALIAS: ("legionella.kernel", "decorated_kernel"),
+           BINDING_ALIAS: ("legionella.lang.binding", "BindingDecl")}
 BUFFER_FACTORIES = ("Buffer", "Uniform")
 
 
@@ -77,17 +82,18 @@ def rewrite(tree, markers, lines, filename):
                               "definition", filename=filename, lineno=marker.lineno)
         marked[id(statement.node)] = (marker, statement)
     check_binding_clashes([m for m, _ in marked.values() if m.kind == "binding"], filename)
-    insertions = []
+    insertions, used = [], set()
     for marker, statement in marked.values():
         if marker.kind == "kernel":
-            insertions.append((statement, kernel_stub(statement, marker, lines)))
+            stub = kernel_stub(statement, marker, lines)
+            insertions.append((statement, stub))
+            used.add(stub.value.func.id)
         else:
             statement.node.value = binding_decl(statement.node, marker)
+            used.add(BINDING_ALIAS)
     for statement, new in sorted(insertions, key=lambda item: -item[0].node.lineno):
         statement.body.insert(statement.body.index(statement.node) + 1, new)
-    aliases = {marker.kind for marker, _ in marked.values()}
-    insert_imports(tree, [alias for kind, alias in (("kernel", KERNEL_ALIAS), ("binding", BINDING_ALIAS))
-                          if kind in aliases])
+    insert_imports(tree, [alias for alias in IMPORTS if alias in used])
     return tree
 
 
@@ -195,14 +201,18 @@ def kernel_stub(statement, marker, lines):
 
     Everything but the function is a constant folded in here (the options were checked when the marker
     was parsed), and the arguments are positional: this call runs for every kernel at every import, and a
-    positional call is the cheapest one (``Kernel.__init__`` reads nothing else at import)."""
+    positional call is the cheapest one (``Kernel.__init__`` reads nothing else at import). A decorated
+    def gets ``@legionella_decorated_kernel(..., __file__)`` instead, which unwraps what the decorators
+    returned (or names the file in its error): only those pay for the check."""
     node = statement.node
     first, source = definition_source(node, lines)
-    call = ast.Call(
-        func=ast.Name(KERNEL_ALIAS, ast.Load()),
-        args=[ast.Name(node.name, ast.Load()), ast.Constant(source), literal_node(marker.options),
-              ast.Constant(first), ast.Constant(statement.prefix + node.name)],
-        keywords=[])
+    args = [ast.Name(node.name, ast.Load()), ast.Constant(source), literal_node(marker.options),
+            ast.Constant(first), ast.Constant(statement.prefix + node.name)]
+    factory = KERNEL_ALIAS
+    if node.decorator_list:
+        factory = DECORATED_KERNEL_ALIAS
+        args.append(ast.Name("__file__", ast.Load()))
+    call = ast.Call(func=ast.Name(factory, ast.Load()), args=args, keywords=[])
     return located(ast.Assign([ast.Name(node.name, ast.Store())], call), first_line_of(node))
 
 
