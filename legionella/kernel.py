@@ -32,18 +32,18 @@ def kernel_id(module, qualname, source, options):
 
 
 def normalize_workgroup(value, filename=None, lineno=None):
-    """Check a ``workgroup=`` option and return it as a tuple of 1 to 3 positive ints.
+    """Check a ``workgroup=`` option (an int, or a tuple or list of 1 to 3 ints) and return it as a tuple
+    of 1 to 3 positive ints.
 
     Written for speed (it runs for every kernel a module defines, at import): exact type checks, which
     also refuse ``True`` as an int, and the message formatted only on failure."""
-    if type(value) is int:
-        value = (value,)
-    if type(value) is tuple and 0 < len(value) <= 3:
-        for v in value:
+    dims = (value,) if type(value) is int else tuple(value) if type(value) is list else value
+    if type(dims) is tuple and 0 < len(dims) <= 3:
+        for v in dims:
             if type(v) is not int or v <= 0:
                 break
         else:
-            return value
+            return dims
     where = f"{filename}:{lineno}: " if filename is not None else ""
     raise ValueError(f"{where}workgroup must be a tuple of 1 to 3 positive ints, like workgroup=(256,); "
                      f"got {value!r}")
@@ -232,6 +232,11 @@ def kernel(fn=None, *, workgroup=None):
     ...         a[i] = v
     """
     def wrap(func):
+        if type(func) is staticmethod:  # @lg.kernel above @staticmethod, in a class
+            func = func.__func__
+        if not isinstance(func, types.FunctionType):
+            raise TypeError(f"@lg.kernel decorates a function (a def), got {func!r}; write @lg.kernel or "
+                            "@lg.kernel(workgroup=(256,)) above the def")
         try:
             source = textwrap.dedent(inspect.getsource(func))
         except (OSError, TypeError) as e:
