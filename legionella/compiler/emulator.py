@@ -80,7 +80,15 @@ _INDEX_TYPES = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, 
 
 
 def _in_range(index, size):
-    """Whether ``index`` is an integer in ``[0, size)`` (a type-set lookup first: this is the hot path)."""
+    """Whether ``index`` is an integer in ``[0, size)`` (a type-set lookup first: this is the hot path),
+    or a Python ``int`` in ``[-size, 0)``.
+
+    Only a literal index (``a[-1]``, a module constant) reaches a buffer as a Python ``int``: values computed
+    at run time are numpy integers (the i32 intrinsics, ``range`` and literal-typed locals). The device
+    counts a literal negative index from the end and leaves a negative run-time one undefined, so only
+    the former is accepted here (numpy then counts it from the end)."""
+    if type(index) is int:
+        return -size <= index < size
     return (type(index) in _INDEX_TYPES or _is_int(index)) and 0 <= index < size
 
 
