@@ -134,7 +134,8 @@ def _fold_control(e):
 
 
 def _constant_locals(fn):
-    """Locals assigned exactly once, with a constant, and not parameters: their reads are the constant."""
+    """Locals assigned exactly once, with a constant, and not parameters: candidates for replacing their
+    reads by the constant (where that assignment is sure to have run: :func:`_fold_block`)."""
     assigned = {}
     for s in all_stmts(fn.body):
         if isinstance(s, Assign):
@@ -146,18 +147,34 @@ def _constant_locals(fn):
             if len(values) == 1 and values[0] is not None and is_const(values[0]) and v not in fn.params}
 
 
+def _fold_block(stmts, candidates, known):
+    """Fold a statement list; reads of the ``candidates`` (see :func:`_constant_locals`) become their
+    constant only after their one assignment in this list or an enclosing one, where it has surely run
+    (it dominates the read). A path that did not assign it reads what the variable holds there, never
+    the constant: an assignment inside an ``if`` does not reach the code after it, nor one inside a loop's
+    body the loop's condition, step, or the code after the loop."""
+    known = dict(known)
+    rewrite = bottom_up(lambda e: known[e.attr] if e.op == "local" and e.attr in known else _fold_node(e))
+    out = []
+    for s in stmts:
+        if isinstance(s, If):
+            out.append(If(s.loc, rewrite(s.cond), _fold_block(s.body, candidates, known),
+                          _fold_block(s.orelse, candidates, known)))
+        elif isinstance(s, Loop):
+            out.append(Loop(s.loc, rewrite(s.cond), _fold_block(s.body, candidates, known),
+                            _fold_block(s.step, candidates, known)))
+        else:
+            out.append(map_stmts([s], rewrite)[0])
+            if isinstance(s, Assign) and s.var in candidates:
+                known[s.var] = candidates[s.var]
+    return out
+
+
 def fold(program):
     """Constant folding, bottom-up, with numpy scalars (ints wrap exactly as on the device); integer
-    identities; locals assigned once with a constant are replaced by it."""
+    identities; a local assigned once with a constant is replaced by it where that assignment has run."""
     for fn in program.functions:
-        constants = _constant_locals(fn)
-
-        def node(e):
-            if e.op == "local" and e.attr in constants:
-                return constants[e.attr]
-            return _fold_node(e)
-
-        fn.body = map_stmts(fn.body, bottom_up(node))
+        fn.body = _fold_block(fn.body, _constant_locals(fn), {})
 
 
 # ---- dce -------------------------------------------------------------------------------------------
