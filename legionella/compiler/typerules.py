@@ -67,6 +67,15 @@ def fits(value, scalar):
     return info.min <= value <= info.max
 
 
+def require_fits(value, scalar):
+    """Raise unless the Python int ``value`` fits the integer type ``scalar`` (numpy raises
+    ``OverflowError`` for ``np.uint32(-1)`` and for storing it into a uint32 array, so the device never
+    wraps a literal silently)."""
+    if not fits(value, scalar):
+        info = np.iinfo(scalar.dtype)
+        raise TypeRuleError(f"the literal {value} does not fit in {scalar.name} ({info.min}..{info.max})")
+
+
 def weak_with(value, other):
     """The type a Python literal ``value`` takes next to a typed operand of type ``other`` (NEP 50)."""
     s = scalar_of(other)
@@ -77,8 +86,8 @@ def weak_with(value, other):
     if s.kind == "b":
         raise TypeRuleError("arithmetic on bool values is not supported; convert with i32(...) first")
     if isinstance(value, int):
-        if s.kind in "iu" and not fits(value, s):
-            raise TypeRuleError(f"the literal {value} does not fit in {s.name}")
+        if s.kind in "iu":
+            require_fits(value, s)
         return other
     if s.kind == "f":
         return other

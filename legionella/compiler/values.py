@@ -12,7 +12,8 @@ import numpy as np
 from ..lang.types import MatrixType, ScalarType, StructType, VectorType, boolean, f32, i32, scalar_of_dtype, u32
 from .glsl_precision import require_float32
 from .ir import Expr
-from .typerules import TupleType, TypeRuleError, literal_type, promote, scalar_of, true_division, weak_with
+from .typerules import (TupleType, TypeRuleError, literal_type, promote, require_fits, scalar_of, true_division,
+                        weak_with)
 
 
 def literal(value, loc):
@@ -50,6 +51,8 @@ def coerce(e, t):
         if s.kind in "iu" and isinstance(e.attr, float):
             raise TypeRuleError(f"a float literal cannot be used as {t.name}; write {s.name}({e.attr!r}) to "
                                 "truncate it")
+        if s.kind in "iu" and not isinstance(e.attr, bool):
+            require_fits(e.attr, s)  # a[0] = -1 into a u32 buffer: numpy raises, so do we
         c = const(_component_value(e.attr, s), s, e.loc)
         return splat(c, t) if isinstance(t, VectorType) else c
     if isinstance(e.type, ScalarType) and isinstance(t, VectorType):

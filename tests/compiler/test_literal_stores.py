@@ -1,0 +1,78 @@
+"""An int literal stored into an integer buffer, local or vector component must fit the element type
+(numpy raises ``OverflowError`` for ``u32_array[0] = -1``, and so does ``kernel.emulate``): out of range
+it is the CompileError the literal gets in arithmetic, at the literal; in range it is stored exactly,
+on the device and in the emulator alike."""
+import numpy as np
+import pytest
+
+import legionella as lg
+from legionella.lang import Buffer, global_id, i32, i64, u32, uvec2
+import snippets
+from differential import run_both
+
+HEADER = "from legionella.lang import *\n"
+HEADER_LINES = HEADER.count("\n")
+
+# (id, snippet, message, line, column), lines relative to `def k`
+REFUSED = [
+    ("minus-one-into-u32", """
+        def k(a: Buffer[u32]):
+            a[0] = -1
+        """, "the literal -1 does not fit in u32 (0..4294967295)", 2, 12),
+    ("three-billion-into-i32", """
+        def k(b: Buffer[i32]):
+            b[0] = 3000000000
+        """, "the literal 3000000000 does not fit in i32 (-2147483648..2147483647)", 2, 12),
+    ("into-a-vector-component", """
+        def k(a: Buffer[uvec2]):
+            a[0].y = -5
+        """, "the literal -5 does not fit in u32", 2, 14),
+    ("into-a-whole-vector", """
+        def k(a: Buffer[ivec2]):
+            a[0] = 2**40
+        """, "the literal 1099511627776 does not fit in i32", 2, 12),
+    ("into-an-annotated-local", """
+        def k(a: Buffer[u32]):
+            x: u32 = -1
+            a[0] = x
+        """, "the literal -1 does not fit in u32", 2, 14),
+    ("into-an-augmented-store", """
+        def k(a: Buffer[u32]):
+            a[0] += -1
+        """, "the literal -1 does not fit in u32", 2, 5),
+]
+
+
+@pytest.mark.parametrize("snippet, message, line, col", [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+def test_an_out_of_range_literal_is_refused_where_it_is_written(snippet, message, line, col, tmp_path):
+    with pytest.raises(lg.CompileError) as info:
+        snippets.compile_snippet(HEADER, snippet, tmp_path)
+    e = info.value
+    assert message in e.message
+    assert (e.lineno, e.col) == (HEADER_LINES + line, col)
+    assert "^" in str(e) and "in kernel 'k'" in str(e)
+
+
+@lg.kernel
+def limits(a: Buffer[u32], b: Buffer[i32], c: Buffer[i64], v: Buffer[uvec2]):
+    if global_id().x == 0:
+        a[0] = 4294967295
+        a[1] = 0
+        b[0] = -2147483648
+        b[1] = 2147483647
+        c[0] = -9223372036854775808
+        c[1] = 3000000000
+        v[0] = 4294967295
+        v[1] = 7
+        x: u32 = 4294967295
+        a[2] = x
+
+
+def test_literals_at_the_limits_are_stored_exactly_on_the_device_and_in_the_emulator():
+    a, b, c = np.zeros(3, np.uint32), np.zeros(2, np.int32), np.zeros(2, np.int64)
+    v = np.zeros((2, 2), np.uint32)
+    a, b, c, v = run_both(limits, 1, a, b, c, v)
+    assert a.tolist() == [4294967295, 0, 4294967295]
+    assert b.tolist() == [-2147483648, 2147483647]
+    assert c.tolist() == [-9223372036854775808, 3000000000]
+    assert v.tolist() == [[4294967295, 4294967295], [7, 7]]
