@@ -4,7 +4,8 @@ This is the reference every differential test compares the device against, so it
 language's semantics by construction rather than by imitation:
 
 * values are numpy scalars, so integers wrap and promotion follows numpy (the device follows the same
-  rules); numpy's overflow warnings are silenced inside the emulation only;
+  rules); numpy's overflow warnings are silenced inside the emulation only; ``math`` functions give the
+  device's IEEE results (``log(0.0)`` is ``-inf``: :mod:`.emulated_math`);
 * index-like values are ``i32`` as on the device: the intrinsics return i32 components, and the
   function (with every plain-Python helper it reaches) runs with globals in which ``range`` and ``len``
   yield ``np.int32``, and buffers are :class:`BufferView` s whose ``shape`` holds ``np.int32``;
@@ -38,6 +39,7 @@ array([ 0,  2,  4,  6,  8, 10], dtype=int32)
 import builtins
 import inspect
 import itertools
+import math
 import sys
 import types
 
@@ -46,6 +48,7 @@ import numpy as np
 from ..errors import CompileError
 from ..kernel import normalize_grid
 from . import emulated_bindings
+from .emulated_math import EMULATED_MATH, IEEE_MATH
 from .emulated_literals import emulated_code
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
@@ -251,6 +254,10 @@ class _FunctionRewriter:
             return self.function(value)
         if isinstance(value, types.ModuleType) and _is_kernel_code(value.__name__):
             return _ModuleProxy(value, self)
+        if value is math:
+            return EMULATED_MATH
+        if isinstance(value, types.BuiltinFunctionType):  # from math import log
+            return IEEE_MATH.get(value, value)
         return value
 
 

@@ -1,6 +1,7 @@
 """kernel.emulate agrees with the device where it used to raise or refuse: literal negative indices,
 IEEE results of math.* (inf and NaN instead of Python's exceptions), and Buffer[vec3] refused alike."""
 import math
+from math import sqrt
 
 import numpy as np
 import pytest
@@ -40,3 +41,57 @@ def runtime_negative(a: Buffer[f32]):
 def test_a_negative_index_computed_at_run_time_is_still_an_error_in_the_emulator():
     with pytest.raises(IndexError, match=r"index -1 is out of range for buffer 'a' of shape \(4,\)"):
         runtime_negative.emulate[4](np.zeros(4, np.float32))
+
+
+@lg.kernel(workgroup=(4,))
+def edge_math(x: Buffer[f32], out: Buffer[f32, 2]):
+    i = global_id().x
+    if i < len(x):
+        v = x[i]
+        out[i, 0] = math.log(v)
+        out[i, 1] = math.sqrt(v)
+        out[i, 2] = math.exp(v)
+        out[i, 3] = math.pow(v, 0.5)
+        out[i, 4] = math.acos(v)
+        out[i, 5] = math.atanh(v)
+        out[i, 6] = math.fmod(1.0, v)
+        out[i, 7] = math.log2(v) + math.sin(v) * 0.0
+
+
+def test_math_gives_the_devices_ieee_results_in_the_emulator():
+    """Python's math raises for all of these; the device and the emulator give -inf, nan or inf in the same
+    places (finite values within lavapipe's acos error, up to 3.5e-4 near 1)."""
+    x = np.array([0.0, -1.0, 1000.0, 1.0, 4.0, -0.0, 2.0, 0.25], np.float32)
+    (_, out) = run_both(edge_math, len(x), x, np.zeros((len(x), 8), np.float32), rtol=1e-3, atol=1e-3)
+    assert out[0, 0] == -np.inf and np.isnan(out[1, 1]) and out[2, 2] == np.inf and out[3, 5] == np.inf
+
+
+@lg.kernel(workgroup=(4,))
+def typed_math(a: Buffer[i32], out: Buffer[f32]):
+    i = global_id().x
+    if i < len(a):
+        s = sqrt(a[i])            # an i32 operand is computed in f32, as on the device
+        out[i] = s * 3.0 + math.pi
+
+
+def test_math_functions_imported_by_name_and_integer_operands():
+    a = np.array([0, 1, 2, 9], np.int32)
+    run_both(typed_math, 4, a, np.zeros(4, np.float32))
+    emulated = np.zeros(4, np.float32)
+    typed_math.emulate[4](a, emulated)
+    assert emulated.dtype == np.float32
+
+
+def test_the_emulated_math_keeps_result_types():
+    from legionella.compiler.emulated_math import EMULATED_MATH, IEEE_MATH
+    from legionella.lang import ivec2, vec2
+    with np.errstate(divide="ignore"):
+        assert IEEE_MATH[math.log](np.float32(0.0)) == -np.inf
+    assert type(IEEE_MATH[math.sin](np.float32(1.0))) is np.float32
+    assert type(IEEE_MATH[math.sqrt](np.int32(4))) is np.float32
+    assert type(IEEE_MATH[math.sqrt](np.float64(4))) is np.float64
+    assert IEEE_MATH[math.sqrt](ivec2(4, 9)) == vec2(2.0, 3.0)
+    assert type(IEEE_MATH[math.exp](0.5)) is float  # literals fold in Python, as the compiler folds them
+    with pytest.raises(ValueError):
+        IEEE_MATH[math.log](0.0)
+    assert EMULATED_MATH.pi == math.pi and EMULATED_MATH.floor is math.floor
