@@ -263,7 +263,11 @@ class Launcher:
 class Launch:
     """What ``kernel[grid]`` returns; calling it enqueues the kernel on the current device.
 
+    Parameters may be passed by keyword too, as in a Python call; the other launch keywords bind the
+    kernel's ``# legionella: binding`` globals (see :mod:`.bindings`).
+
     >>> saxpy[x.size](2.0, x, y)     # doctest: +SKIP
+    >>> saxpy[x.size](2.0, x=x, y=y)     # doctest: +SKIP
     """
     __slots__ = ("kernel", "grid")
 
@@ -281,4 +285,34 @@ class Launch:
                 launcher = device.launchers.get(self.kernel)
                 if launcher is None:
                     launcher = device.launchers[self.kernel] = Launcher(self.kernel, device)
+        if named:  # the positional launch pays for this test only
+            args, named = self.by_position(launcher, args, named)
         launcher.launch(self.grid, args, named)
+
+    @staticmethod
+    def by_position(launcher, args, named):
+        """``(args, named)`` with the keywords that name parameters moved to their positions in ``args``,
+        and only the keywords that name binding globals left in ``named``; a keyword that names neither,
+        a parameter given twice or one missing is a ``TypeError`` saying which, as a Python call would."""
+        kernel = launcher.name
+        params = [p.name for p in launcher.compiled.params]
+        bindings = launcher.globals.names if launcher.globals is not None else frozenset()
+        unknown = [key for key in named if key not in params and key not in bindings]
+        if unknown:
+            uses = f"; its bindings: {', '.join(sorted(bindings))}" if bindings else ""
+            raise TypeError(f"kernel {kernel!r} has no parameter or binding named {', '.join(unknown)}; its "
+                            f"parameters: {launcher.param_names or 'none'}{uses}")
+        if len(args) > len(params) or not any(key in named for key in params):
+            return args, named  # too many arguments: the launcher says so; or only bindings given
+        given = list(args) + [None] * (len(params) - len(args))
+        rest = dict(named)
+        for position, name in enumerate(params):
+            if name in rest:
+                if position < len(args):
+                    raise TypeError(f"kernel {kernel!r} got parameter {name!r} twice, by position and by keyword")
+                given[position] = rest.pop(name)
+        missing = [name for name in params[len(args):] if name not in named]
+        if missing:
+            raise TypeError(f"kernel {kernel!r} takes {len(params)} arguments ({launcher.param_names}); "
+                            f"missing {', '.join(missing)}")
+        return tuple(given), rest
