@@ -71,6 +71,11 @@ class Emulation:
     def __getitem__(self, grid):
         return _EmulatedLaunch(self.kernel, normalize_grid(grid))
 
+    def __call__(self, *args, **kwargs):
+        name = self.kernel.__name__
+        raise TypeError(f"kernel.emulate runs over a grid: write {name}.emulate[n](...) (n invocations, or a "
+                        f"tuple of up to 3), as {name}[n](...) launches on the device")
+
     def __repr__(self):
         return f"<legionella emulation of {self.kernel.__name__}>"
 
