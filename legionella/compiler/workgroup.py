@@ -109,18 +109,29 @@ def _shared_type(fc, call):
         raise fc.error(dtype_node, "the element type of shared() must be a numeric scalar or vector type "
                                    "(f32, i32, u32, vec4 ...; use u32 for flags)")
     fc.checked(dtype_node, require_target, element, fc.ctx.target)
-    dims = shape_node.elts if isinstance(shape_node, ast.Tuple) else [shape_node]
+    dims = _shape_dims(fc, shape_node)
     if not 1 <= len(dims) <= MAX_SHARED_RANK:
         raise fc.error(shape_node, "a shared array has 1 to 3 dimensions")
     shape = []
-    for d in dims:
-        value = fc.value(d)
-        if not V.is_literal(value) or not isinstance(value.attr, int) or isinstance(value.attr, bool) \
-                or value.attr <= 0:
+    for d, value in dims:
+        known = isinstance(value, Expr) and value.op in ("literal", "const")
+        if not known or not isinstance(value.attr, int) or isinstance(value.attr, bool) or value.attr <= 0:
             raise fc.error(d, "the shape of shared() must be positive integers known at compile time "
                               "(literals or module constants)")
         shape.append(value.attr)
     return SharedType(element, len(shape), shape=tuple(shape))
+
+
+def _shape_dims(fc, shape_node):
+    """The dimensions of a shape as ``(AST node to blame, compiled value)``: a tuple written out
+    (``(16, R)``), a module-level tuple constant (``TILE = (4, 8)``), or one integer (``256``, ``N``)."""
+    from .frontend import Static
+    if isinstance(shape_node, ast.Tuple):
+        return [(d, fc.value(d)) for d in shape_node.elts]
+    named = fc.visit(shape_node)
+    if isinstance(named, Static) and isinstance(named.obj, tuple):
+        return [(shape_node, fc.from_python(v, shape_node)) for v in named.obj]
+    return [(shape_node, fc.value(shape_node))]
 
 
 # ---- barrier() ---------------------------------------------------------------------------------
