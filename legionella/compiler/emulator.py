@@ -47,13 +47,15 @@ import numpy as np
 
 from ..errors import CompileError
 from ..kernel import normalize_grid
-from . import emulated_bindings
+from . import emulated_bindings, matrices
+from .entry import _param_error
+from .resolve import kernel_source
 from .emulated_math import EMULATED_MATH, IEEE_MATH
 from .emulated_literals import emulated_code
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
 from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
-                          as_lang_type)
+                          as_lang_type, padded_vector_problem)
 
 MAX_GRID_RANK = 3
 
@@ -393,12 +395,23 @@ def _bind_arguments(kernel, args, kwargs):
                                f"annotate it, like {name}: f32 or {name}: Buffer[f32]",
                                filename=kernel.filename, lineno=kernel.lineno)
         lang_type = as_lang_type(annotations[name])
+        if isinstance(lang_type, BufferType):
+            _refuse_padded_elements(kernel, name, lang_type.element)
         where = f"kernel {kernel.__name__!r}, parameter {name!r} ({getattr(lang_type, 'name', lang_type)})"
         convert = _CONVERTERS.get(type(lang_type))
         if convert is None:
             raise TypeError(f"{where}: parameters of this type cannot be passed to a launch")
         bound.values.append(convert(name, where, lang_type, value, bound))
     return bound
+
+
+def _refuse_padded_elements(kernel, name, element):
+    """Raise the compiler's CompileError (same message, same place) for buffer parameter ``name`` when no
+    host array can hold its elements (vec3, mat3: std430 pads them)."""
+    problem = matrices.buffer_element_problem(element) or padded_vector_problem(element)
+    if problem is not None:
+        src = kernel_source(kernel)
+        raise _param_error(src, next(a for a in src.tree.args.args if a.arg == name), problem)
 
 
 def _scalar_argument(name, where, scalar, value, bound):

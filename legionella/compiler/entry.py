@@ -7,7 +7,7 @@ the 32-byte header, then in parameter order each scalar parameter (aligned to it
 import inspect
 
 from ..errors import CompileError
-from ..lang.types import BufferType, ScalarType, VectorType, as_lang_type, boolean
+from ..lang.types import BufferType, ScalarType, VectorType, as_lang_type, boolean, padded_vector_problem
 from .artifact import CompiledKernel, Param
 from . import matrices
 from .bindings import GlobalBuffers, numeric_element
@@ -56,6 +56,8 @@ def interface(kernel, src, target):
                                              "numeric scalars, vectors or structs (use Buffer[u32] for flags)")
             if matrices.buffer_element_problem(t.element):
                 raise _param_error(src, arg, matrices.buffer_element_problem(t.element))
+            if padded_vector_problem(t.element):
+                raise _param_error(src, arg, padded_vector_problem(t.element))
             offset = -(-offset // 4) * 4
             ref = BufferRef(name, t, len(buffers), len(members) + 2)
             for k in range(t.ndim):

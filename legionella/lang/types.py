@@ -208,6 +208,12 @@ class VectorType:
     def align(self):
         return self.scalar.size * (4 if self.n == 3 else self.n)
 
+    @property
+    def padded(self):
+        """Whether std430 pads this vector in an array (a vec3 is 12 bytes at a stride of 16), so that no
+        host array of shape (..., n) can hold a ``Buffer`` of it."""
+        return self.align != self.size
+
     def __call__(self, *components):
         """``vec3(1, 2, 3)``, ``vec4(v.xyz, 1.0)``, ``vec2(0.5)`` (splat)."""
         flat = []
@@ -442,7 +448,7 @@ class BufferType:
         its shape ends with the tuple ``trailing`` (``Buffer[vec4]`` takes float32 arrays of shape
         ``(..., 4)``: any vector whose std430 size is its width; ``Buffer[mat4]`` takes ``(..., 4, 4)``, whose
         ``[j]`` is column ``j``); ``trailing`` is ``()`` for other elements, None when no array fits (vec3,
-        mat3: std430 pads them). The device launch and ``kernel.emulate`` both accept arrays by this rule."""
+        mat3: std430 pads them; the compiler and ``kernel.emulate`` refuse such buffers). The device launch and ``kernel.emulate`` both accept arrays by this rule."""
         element = self.element
         if isinstance(element, VectorType):
             tight = element.size == element.n * element.scalar.size and element.align == element.size
@@ -468,6 +474,23 @@ class BufferType:
 
     def __repr__(self):
         return self.name
+
+
+def padded_vector_problem(element):
+    """Why ``Buffer[element]`` cannot be a kernel's buffer, for a vector that std430 pads, else None.
+
+    >>> padded_vector_problem(vec4) is None
+    True
+    >>> padded_vector_problem(vec3)[:60]
+    'Buffer[vec3] is not supported: std430 gives each vec3 elemen'
+    """
+    if not isinstance(element, VectorType) or not element.padded:
+        return None
+    scalar = element.scalar.dtype.name
+    return (f"Buffer[{element.name}] is not supported: std430 gives each {element.name} element {element.align} "
+            f"bytes ({element.size} of data, then padding), so no {scalar} array of shape (..., {element.n}) "
+            f"matches it; use Buffer[{element.name[:-1]}4] (read a[i].xyz, store a[i] = "
+            f"{element.name[:-1]}4(v, 0)) or a @dataclass struct with the {element.name} as a field")
 
 
 class _BufferFactory:

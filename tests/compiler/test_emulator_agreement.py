@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.lang import Buffer, f32, global_id, i32, local_id, shared, vec4
+from legionella.errors import CompileError
+from legionella.lang import Buffer, f32, global_id, i32, local_id, mat3, shared, vec3, vec4
+
+import snippets
 from differential import run_both
 
 
@@ -95,3 +98,46 @@ def test_the_emulated_math_keeps_result_types():
     with pytest.raises(ValueError):
         IEEE_MATH[math.log](0.0)
     assert EMULATED_MATH.pi == math.pi and EMULATED_MATH.floor is math.floor
+
+
+# ---- buffers whose elements std430 pads: refused by the compiler and by kernel.emulate alike -------------
+
+PADDED = [("vec3", "float32", "vec4"), ("ivec3", "int32", "ivec4"), ("uvec3", "uint32", "uvec4")]
+
+
+@pytest.mark.parametrize("element, scalar, suggested", PADDED)
+def test_a_buffer_of_3_vectors_is_refused_where_the_parameter_is(element, scalar, suggested, tmp_path):
+    snippet = f"""
+        def k(out: Buffer[f32], a: Buffer[{element}]):
+            out[0] = f32(a[0].x)
+        """
+    with pytest.raises(CompileError) as info:
+        snippets.compile_snippet("from legionella.lang import *\n", snippet, tmp_path)
+    err = info.value
+    assert (err.lineno, err.col) == (2, 25)
+    message = str(err)
+    assert f"Buffer[{element}] is not supported: std430 gives each {element} element 16 bytes" in message
+    assert f"no {scalar} array of shape (..., 3) matches it; use Buffer[{suggested}]" in message
+    assert "a @dataclass struct with the" in message and "^" in message and "in kernel 'k'" in message
+
+
+@lg.kernel
+def vec3_buffer(out: Buffer[f32], a: Buffer[vec3]):
+    out[0] = a[0].x
+
+
+@lg.kernel
+def mat3_buffer(a: Buffer[mat3]):
+    a[0] = a[0] * 2.0
+
+
+@pytest.mark.parametrize("kernel, array", [(vec3_buffer, np.zeros((4, 3), np.float32)),
+                                           (mat3_buffer, np.zeros((4, 3, 3), np.float32))])
+def test_emulate_refuses_padded_elements_with_the_compilers_error(kernel, array):
+    with pytest.raises(CompileError) as compiled:
+        kernel.compile()
+    args = (np.zeros(1, np.float32), array) if kernel is vec3_buffer else (array,)
+    with pytest.raises(CompileError) as emulated:
+        kernel.emulate[1](*args)
+    assert str(emulated.value) == str(compiled.value)
+    assert (emulated.value.lineno, emulated.value.col) == (compiled.value.lineno, compiled.value.col)

@@ -19,29 +19,29 @@ import snippets
 from differential import run_both
 
 HEADER = ("from dataclasses import dataclass\nfrom legionella.lang import *\n"
-          "@dataclass\nclass Particle:\n    vel: vec3\n    mass: f32\n")
+          "@dataclass\nclass Particle:\n    vel: vec4\n    mass: f32\n")
 HEADER_LINES = HEADER.count("\n")
 
 # (id, snippet, expected message fragments, line, column of the store)
 REFUSED = [
     ("alias-then-store", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             w = v
             w.x = 5.0
             a[1] = v
         """, ["'w' may share its vector with 'v' (w = v, line 3)", "changing w.x would change v too",
-              "copy it first: w = vec3(v)"], 4, 5),
+              "copy it first: w = vec4(v)"], 4, 5),
     ("alias-store-original", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             w = v
             v.y = 1.0
             a[1] = w
         """, ["'v' is shared with 'w' (w = v, line 3)", "changing v.y would change w too",
-              "copy it there: w = vec3(v)"], 4, 5),
+              "copy it there: w = vec4(v)"], 4, 5),
     ("alias-later-in-loop", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             w = a[1]
             for i in range(2):
@@ -57,15 +57,15 @@ REFUSED = [
             a[1] = v
         """, ["'w' may share its vector with 'v'", "changing w.xy would change v too"], 4, 5),
     ("alias-index-store", """
-        def k(a: Buffer[ivec3]):
+        def k(a: Buffer[ivec4]):
             v = a[0]
             w = v
             w[0] = 7
             a[1] = v
         """, ["'w' may share its vector with 'v'", "changing w[0] would change v too",
-              "copy it first: w = ivec3(v)"], 4, 5),
+              "copy it first: w = ivec4(v)"], 4, 5),
     ("alias-tuple-unpack", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             u = a[1]
             w, t = v, u
@@ -73,14 +73,14 @@ REFUSED = [
             a[2] = u
         """, ["'t' may share its vector with 'u' (t = u, line 4)"], 5, 5),
     ("alias-unary-plus", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             w = +v
             w.x = 1.0
             a[1] = v
         """, ["'w' may share its vector with 'v' (w = +v, line 3)"], 4, 5),
     ("alias-conditional", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
             u = a[1]
             w = v if a[2].x > 0.0 else u
@@ -88,16 +88,16 @@ REFUSED = [
             a[2] = v
         """, ["'w' may share its vector with 'v'"], 5, 5),
     ("alias-struct-field", """
-        def k(a: Buffer[Particle], out: Buffer[vec3]):
+        def k(a: Buffer[Particle], out: Buffer[vec4]):
             w = a[0].vel.xyz
             u = a[0].vel
             u.x = 0.0
             out[0] = u + w
         """, ["'u' may share its vector with 'a[0].vel'"], 4, 5),
     ("alias-annotated", """
-        def k(a: Buffer[vec3]):
+        def k(a: Buffer[vec4]):
             v = a[0]
-            w: vec3 = v
+            w: vec4 = v
             w.x = 1.0
             a[1] = v
         """, ["'w' may share its vector with 'v'"], 4, 5),
@@ -113,32 +113,32 @@ REFUSED = [
         def reset(v):
             v.x = 0.0
             return v.y
-        def k(a: Buffer[vec3], out: Buffer[f32]):
+        def k(a: Buffer[vec4], out: Buffer[f32]):
             out[0] = reset(a[0])
         """, ["'v' is a parameter: in Python, changing v.x would change the caller's vector too",
-              "copy it first, before any other use of 'v': v = vec3(v)"], 2, 5),
+              "copy it first, before any other use of 'v': v = vec4(v)"], 2, 5),
     ("helper-parameter-rebound-too-late", """
         def reset(v):
             v.x = 0.0
-            v = vec3(v)
+            v = vec4(v)
             return v.y
-        def k(a: Buffer[vec3], out: Buffer[f32]):
+        def k(a: Buffer[vec4], out: Buffer[f32]):
             out[0] = reset(a[0])
         """, ["'v' is a parameter"], 2, 5),
     ("helper-parameter-rebound-under-if", """
         def reset(v, c):
             if c > 0:
-                v = vec3(v)
+                v = vec4(v)
             v.x = 0.0
             return v.y
-        def k(a: Buffer[vec3], out: Buffer[f32]):
+        def k(a: Buffer[vec4], out: Buffer[f32]):
             out[0] = reset(a[0], 1)
         """, ["'v' is a parameter"], 4, 5),
     ("kernel-parameter", """
-        def k(a: Buffer[vec3], p: vec3):
+        def k(a: Buffer[vec4], p: vec4):
             p.x += 1.0
             a[global_id().x] = p
-        """, ["'p' is a parameter", "copy it first, before any other use of 'p': p = vec3(p)"], 2, 5),
+        """, ["'p' is a parameter", "copy it first, before any other use of 'p': p = vec4(p)"], 2, 5),
 ]
 
 
