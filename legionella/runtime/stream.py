@@ -21,6 +21,7 @@ This module calls ``lib`` directly with prebuilt structs: it is the hot path.
 import collections
 import heapq
 import itertools
+import math
 import os
 import time
 
@@ -34,6 +35,7 @@ REPLAY_COMMANDS = 4  # commands of a batch kept as data, for replay (see the mod
 MAX_RECORDINGS = 16  # short batches' command buffers kept for replay
 MAX_IN_FLIGHT = 4  # submitted command buffers before recording waits for the oldest
 DEFAULT_TIMEOUT_S = 60.0
+MAX_TIMEOUT_S = 2**63 / 1e9  # about 292 years: the wait takes nanoseconds as a uint64
 # How long a wait polls for completion before blocking, by VkPhysicalDeviceType. A CPU device (lavapipe)
 # runs the work on the same cores, so polling there would only slow it down.
 SPIN_S = {1: 200e-6, 2: 200e-6, 3: 200e-6}
@@ -44,12 +46,23 @@ SHADER_STAGE_COMPUTE = 0x20
 
 
 def timeout_seconds():
-    """``LEGIONELLA_TIMEOUT`` in seconds (default 60): how long a wait for the device may take."""
+    """``LEGIONELLA_TIMEOUT`` in seconds (default 60): how long a wait for the device may take.
+
+    Read when a device opens, so a bad value fails at once, and again at each wait that blocks, so a
+    change at run time counts. Anything but a positive number (``abc``, ``-1``, ``0``, an empty string,
+    ``nan``) is a ``ValueError``; ``inf``, or anything above ``MAX_TIMEOUT_S``, waits that long.
+    """
+    text = os.environ.get("LEGIONELLA_TIMEOUT")
+    if text is None:
+        return DEFAULT_TIMEOUT_S
     try:
-        return float(os.environ.get("LEGIONELLA_TIMEOUT", DEFAULT_TIMEOUT_S))
+        seconds = float(text)
     except ValueError:
-        raise ValueError(f"LEGIONELLA_TIMEOUT must be a number of seconds, got "
-                         f"{os.environ['LEGIONELLA_TIMEOUT']!r}") from None
+        seconds = math.nan
+    if not seconds > 0:  # also refuses nan
+        raise ValueError(f"LEGIONELLA_TIMEOUT must be a positive number of seconds, like LEGIONELLA_TIMEOUT=120 "
+                         f"(or inf); got {text!r}")
+    return min(seconds, MAX_TIMEOUT_S)
 
 
 class Slot:

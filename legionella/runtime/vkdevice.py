@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import DeviceError, DeviceLostError
 from . import _vk, cache, counters, features, instance, memory, pipeline
-from .stream import Stream
+from .stream import Stream, timeout_seconds
 
 FILL_CHUNK = 1 << 26  # bytes of staging memory lg.full and lg.zeros fill a device-local array through
 
@@ -57,6 +57,7 @@ class Device:
         return self
 
     def _create(self):
+        timeout_seconds()  # a bad LEGIONELLA_TIMEOUT is an error here, before anything is created, not at a long wait
         vk = _vk.vk
         self.queue_family = self._compute_queue_family()
         features2, keep_alive, extensions = features.enable_chain(self.info)
