@@ -102,6 +102,18 @@ def build_parser():
     return parser
 
 
+def message(error):
+    """What the one error line says about ``error``: its text, but a ``SyntaxError`` with its file's whole
+    path (its ``str`` names only the basename, which does not tell ``pkg/a/util.py`` from ``pkg/b/util.py``).
+
+    >>> message(SyntaxError("invalid syntax", ("/src/pkg/mod.py", 3, 9, "def f(:\\n")))
+    'invalid syntax (/src/pkg/mod.py, line 3)'
+    """
+    if isinstance(error, SyntaxError) and error.filename is not None:
+        return f"{error.msg} ({error.filename}, line {error.lineno})"
+    return str(error)
+
+
 def _quiet_stdout():
     """After a closed pipe (``legionella disasm ... | head``), point stdout at /dev/null so the
     interpreter's final flush does not fail too."""
@@ -118,7 +130,7 @@ def main(argv=None):
         _quiet_stdout()
         return 1
     except USER_ERRORS as e:
-        print(f"legionella: error: {e}", file=sys.stderr)
+        print(f"legionella: error: {message(e)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -17,6 +17,7 @@ import pathlib
 import sys
 import time
 
+from ..cli import message as error_message
 from ..errors import CompileError, DeviceError, MarkerError
 from ..kernel import Kernel
 from . import launch
@@ -131,7 +132,7 @@ def _import_all(specs, failures):
             try:
                 kernels.extend(kernels_of(import_module(name)))
             except (ImportError, SyntaxError) as e:
-                failures.append(("", str(e)))
+                failures.append(("", error_message(e)))  # (a SyntaxError's str() names only the basename)
     return kernels
 
 
