@@ -81,8 +81,18 @@ def import_module(name):
 
 
 def kernels_of(module):
-    """The kernels defined in ``module`` (not the ones it imports from elsewhere), in source order."""
-    found = {k.id: k for k in vars(module).values() if isinstance(k, Kernel) and k.module == module.__name__}
+    """The kernels defined in ``module`` (not the ones it imports from elsewhere), at module level or in
+    its classes (nested classes too), in source order. (Kernels made inside functions exist only once the
+    function runs: they are compiled at their first launch.)"""
+    found, classes = {}, set()
+    namespaces = [vars(module)]
+    while namespaces:
+        for value in list(namespaces.pop().values()):
+            if isinstance(value, Kernel) and value.module == module.__name__:
+                found[value.id] = value
+            elif isinstance(value, type) and value.__module__ == module.__name__ and value not in classes:
+                classes.add(value)
+                namespaces.append(vars(value))
     return sorted(found.values(), key=lambda k: k.lineno)
 
 

@@ -1,5 +1,5 @@
-"""``legionella build`` and ``disasm`` with decorated marked defs (built, or reported with file and line,
-never skipped) and syntax errors reported with the file's whole path."""
+"""``legionella build`` and ``disasm`` with decorated marked defs and kernels in classes (built, or reported
+with file and line, never skipped) and syntax errors reported with the file's whole path."""
 import textwrap
 
 from cli_helpers import assert_one_line_error, run_cli
@@ -14,6 +14,8 @@ MODULES = {
     "static": HEADER + "class Ops:\n    # legionella: kernel\n    @staticmethod\n    def add(x: Buffer[f32]):\n"
               + textwrap.indent(KERNEL_BODY, "    ") + "\nadd = Ops.add\n",
     "both": HEADER + "# legionella: kernel workgroup=(32,)\n@lg.kernel\ndef add(x: Buffer[f32]):\n" + KERNEL_BODY,
+    "nested": HEADER + "class Outer:\n    class Inner:\n        # legionella: kernel\n        def go(x: Buffer[f32]):\n"
+              + textwrap.indent(KERNEL_BODY, "        "),
     "classy": HEADER + "class Ops:\n    # legionella: kernel\n    @classmethod\n    def add(x: Buffer[f32]):\n"
               + textwrap.indent(KERNEL_BODY, "    "),
 }
@@ -39,8 +41,10 @@ def test_decorated_kernels_are_built_and_what_cannot_be_one_is_reported(tmp_path
     run = run_cli(tmp_path / "cache", "build", "pkg", cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     built = {line.split()[0]: line.split()[1] for line in run.stdout.splitlines()[:-1]}
-    assert built == {"pkg.static:Ops.add": "compiled", "pkg.both:add": "compiled"}, run.stdout
-    assert "built 2 kernels" in run.stdout.splitlines()[-1]
+    # Ops.add once, although the module holds it twice (Ops.add and add); Outer.Inner.go only in its class.
+    assert built == {"pkg.static:Ops.add": "compiled", "pkg.both:add": "compiled",
+                     "pkg.nested:Outer.Inner.go": "compiled"}, run.stdout
+    assert "built 3 kernels" in run.stdout.splitlines()[-1]
     assert_one_line_error(run, f"{tmp_path / 'pkg' / 'classy.py'}:6: kernel 'Ops.add': its decorators make it a "
                                "classmethod object, which cannot be launched")
 
