@@ -18,8 +18,18 @@ Launch ABI (the runtime and the generated code both follow it):
   their declared set and binding and appear in ``globals``: a ``Buffer[T]`` one is a storage buffer with
   its shape in the push constants, a ``Uniform[T]`` one a uniform buffer (``UNIFORM_BUFFER``) holding
   one ``T``, with no shape.
+
+Serialization (for the disk cache): :meth:`CompiledKernel.to_document` gives a JSON-ready document of
+plain values and :meth:`CompiledKernel.from_document` reads one back, checking every field; reading runs
+no code from the document (unlike pickle), so a crafted cache entry can at worst be refused.
 """
 import dataclasses
+import sys
+import types
+
+from ..lang.types import SCALARS, BufferType, MatrixType, ScalarType, StructType, VectorType
+
+_U32_MAX = 2**32 - 1  # Vulkan's uint32_t: no count or offset is larger
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,3 +77,240 @@ class CompiledKernel:
     elements_per_invocation: int = 1  # consecutive x elements one invocation handles (see the ABI above)
 
     HEADER_SIZE = 32
+
+    def to_document(self):
+        """This kernel's metadata as plain JSON values (everything but ``spirv``, which is stored as bytes).
+
+        Raises ``ValueError`` for a kernel that cannot be named that way: one whose struct element is a
+        class defined inside a function (it has no importable name).
+        """
+        return {f.name: _FIELD_WRITERS.get(f.name, _plain)(getattr(self, f.name))
+                for f in dataclasses.fields(self) if f.name != "spirv"}
+
+    @classmethod
+    def from_document(cls, document, spirv):
+        """The kernel :meth:`to_document` described, with the SPIR-V words ``spirv``.
+
+        Every field's type and range and the launch ABI's invariants are checked; anything unexpected
+        (a missing or extra field, a wrong type, a struct class not found among the imported modules)
+        raises ``ValueError``."""
+        fields = _read_fields(document, _KERNEL_FIELDS, "kernel")
+        _check_spirv(spirv)
+        size = fields["push_constant_size"]
+        _expect(size >= cls.HEADER_SIZE and size % 4 == 0, f"push_constant_size {size}")
+        params, globals_ = fields["params"], fields["globals"]
+        for item in (*params, *globals_):
+            _check_push_offsets(item, size)
+        bindings = [p.binding for p in params if p.kind == "buffer"]
+        _expect(bindings == list(range(len(bindings))), f"buffer bindings {bindings} are not 0..n-1")
+        return cls(spirv=spirv, **fields)
+
+
+# ---- Serialization: every value is a str, int, bool, list or dict; each field has a reader that checks it ----
+
+def _expect(condition, what):
+    if not condition:
+        raise ValueError(f"cached kernel: bad {what}")
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _int_in(low, high=_U32_MAX):
+    def read(value):
+        _expect(type(value) is int and low <= value <= high, f"number {value!r}")  # bool is not an int here
+        return value
+    return read
+
+
+def _bool(value):
+    _expect(type(value) is bool, f"flag {value!r}")
+    return value
+
+
+def _identifier(value):
+    _expect(type(value) is str and value.isidentifier(), f"name {value!r}")
+    return value
+
+
+def _dotted_name(value):
+    _expect(type(value) is str and all(part.isidentifier() for part in value.split(".")), f"name {value!r}")
+    return value
+
+
+def _one_of(*choices):
+    def read(value):
+        _expect(type(value) is str and value in choices, f"choice {value!r}")
+        return value
+    return read
+
+
+def _list_of(read_item, length=None):
+    def read(value):
+        _expect(type(value) is list and (length is None or len(value) == length), f"list {value!r}")
+        return tuple(read_item(item) for item in value)
+    return read
+
+
+def _read_fields(document, readers, what):
+    """``document``'s fields, each through its reader; the keys must be exactly ``readers``' keys."""
+    _expect(type(document) is dict and document.keys() == readers.keys(), f"{what} fields")
+    return {name: read(document[name]) for name, read in readers.items()}
+
+
+def _check_spirv(spirv):
+    _expect(type(spirv) is bytes and len(spirv) >= 20 and len(spirv) % 4 == 0 and spirv[:4] == b"\x03\x02\x23\x07",
+            "SPIR-V module")
+
+
+def _check_push_offsets(item, push_size):
+    """The push-constant words a parameter or global occupies lie inside the push constants, past the header."""
+    if isinstance(item.type, BufferType):
+        start, size = item.shape_offset, 4 * item.type.ndim
+        _expect((start == -1) == item.type.uniform, f"shape_offset {start} of {item.name}")
+        if item.type.uniform:
+            return
+    else:
+        start, size = item.offset, item.type.size
+    _expect(CompiledKernel.HEADER_SIZE <= start <= push_size - size, f"push-constant offset {start} of {item.name}")
+
+
+# Lang types: a scalar by its name ("f32"); the others as a dict tagged by their kind.
+
+def _struct_class_path(cls):
+    """``module:qualname`` of a struct's class, which :func:`_named_class` finds again (else ValueError)."""
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        found = _named_class(path)
+    except ValueError:  # e.g. "f.<locals>.Point": a class defined inside a function
+        found = None
+    _expect(found is cls, f"struct class {path} (define it at module level to cache the kernel)")
+    return path
+
+
+def _named_class(path):
+    """The dataclass ``module:qualname`` names, looked up by dictionary in modules already imported: nothing
+    is imported and no attribute hook runs, so a crafted name can only fail to be found."""
+    module_name, _, qualname = path.partition(":")
+    _dotted_name(module_name)
+    _dotted_name(qualname)
+    found = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        _expect(isinstance(found, (types.ModuleType, type)), f"struct class {path}")
+        found = vars(found).get(part)
+    _expect(isinstance(found, type) and dataclasses.is_dataclass(found), f"struct class {path}")
+    return found
+
+
+_TYPE_WRITERS = {
+    ScalarType: lambda t: t.name,
+    VectorType: lambda t: {"vector": t.scalar.name, "n": t.n},
+    MatrixType: lambda t: {"matrix": t.column.scalar.name, "cols": t.cols, "rows": t.column.n},
+    StructType: lambda t: {"struct": _struct_class_path(t.cls),
+                           "fields": [[name, _type_document(f)] for name, f in t.fields]},
+    BufferType: lambda t: {"buffer": _type_document(t.element), "ndim": t.ndim, "uniform": t.uniform},
+}
+
+
+def _type_document(t):
+    write = _TYPE_WRITERS.get(type(t))
+    _expect(write is not None, f"type {t!r}")
+    return write(t)
+
+
+def _scalar(name):
+    _expect(type(name) is str and name in SCALARS, f"scalar type {name!r}")
+    return SCALARS[name]
+
+
+_WIDTH = _int_in(2, 4)  # components of a vector, columns and rows of a matrix
+_RANK = _int_in(1, 3)  # dimensions of a buffer
+
+
+def _vector(document):
+    fields = _read_fields(document, {"vector": _scalar, "n": _WIDTH}, "vector")
+    return VectorType(fields["vector"], fields["n"])
+
+
+def _matrix(document):
+    fields = _read_fields(document, {"matrix": _scalar, "cols": _WIDTH, "rows": _WIDTH}, "matrix")
+    return MatrixType(VectorType(fields["matrix"], fields["rows"]), fields["cols"])
+
+
+def _struct_field(pair):
+    _expect(type(pair) is list and len(pair) == 2, f"struct field {pair!r}")
+    return _identifier(pair[0]), _lang_type(pair[1], _FIELD_KINDS)
+
+
+def _struct(document):
+    fields = _read_fields(document, {"struct": _named_class, "fields": _list_of(_struct_field)}, "struct")
+    cls, members = fields["struct"], fields["fields"]
+    names = [name for name, _ in members]
+    _expect(names and names == [f.name for f in dataclasses.fields(cls)], f"fields {names} of {cls.__qualname__}")
+    return StructType(cls, members)
+
+
+def _buffer(document):
+    fields = _read_fields(document, _BUFFER_FIELDS, "buffer")
+    _expect(not fields["uniform"] or fields["ndim"] == 1, "uniform buffer rank")
+    return BufferType(fields["buffer"], fields["ndim"], fields["uniform"])
+
+
+_TYPE_READERS = {"vector": _vector, "matrix": _matrix, "struct": _struct, "buffer": _buffer}
+_FIELD_KINDS = frozenset(("scalar", "vector", "struct"))  # what a struct may hold (lang.types.struct_type)
+_ELEMENT_KINDS = _FIELD_KINDS | {"matrix"}  # what a buffer may hold
+_BUFFER_KIND = frozenset(("buffer",))  # what a global is
+_PARAM_KINDS = frozenset(("scalar", "vector", "buffer"))  # entry.interface: scalars, vectors, Buffer[T]
+_BUFFER_FIELDS = {"buffer": lambda t: _lang_type(t, _ELEMENT_KINDS), "ndim": _RANK, "uniform": _bool}
+
+
+def _lang_type(document, kinds):
+    """The lang type ``document`` names; its kind must be one of ``kinds``."""
+    if type(document) is str and "scalar" in kinds:
+        return _scalar(document)
+    tags = [key for key in document if key in kinds and key in _TYPE_READERS] if type(document) is dict else ()
+    _expect(len(tags) == 1, f"type {document!r}")
+    tag, = tags
+    return _TYPE_READERS[tag](document)
+
+
+def _param_type(document):
+    return _lang_type(document, _PARAM_KINDS)
+
+
+def _param(document):
+    fields = _read_fields(document, _PARAM_FIELDS, "parameter")
+    is_buffer = isinstance(fields["type"], BufferType) and not fields["type"].uniform
+    _expect(is_buffer == (fields["kind"] == "buffer"), f"kind of parameter {fields['name']}")
+    unused = ("offset",) if is_buffer else ("binding", "shape_offset")
+    _expect(all(fields[name] == -1 for name in unused), f"parameter {fields['name']}")
+    return Param(**fields)
+
+
+def _global(document):
+    fields = _read_fields(document, _GLOBAL_FIELDS, "global")
+    _expect(isinstance(fields["type"], BufferType), f"type of global {fields['name']}")
+    return GlobalBinding(**fields)
+
+
+_OFFSET = _int_in(-1)
+_PARAM_FIELDS = {"name": _identifier, "kind": _one_of("buffer", "scalar"), "type": _param_type,
+                 "binding": _OFFSET, "shape_offset": _OFFSET, "offset": _OFFSET, "writes": _bool}
+_GLOBAL_FIELDS = {"name": _identifier, "module": _dotted_name, "set": _int_in(0), "binding": _int_in(0),
+                  "type": lambda t: _lang_type(t, _BUFFER_KIND), "shape_offset": _OFFSET, "writes": _bool}
+_KERNEL_FIELDS = {"name": _identifier, "entry_point": _identifier, "workgroup": _list_of(_int_in(1), 3),
+                  "params": _list_of(_param), "push_constant_size": _int_in(0),
+                  "globals": _list_of(_global), "shared_memory": _int_in(0),
+                  "elements_per_invocation": _int_in(1)}
+
+
+def _dataclass_document(item):
+    """A Param's or GlobalBinding's fields; only ``type`` is not a plain value already."""
+    document = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    document["type"] = _type_document(item.type)
+    return document
+
+
+_FIELD_WRITERS = {"params": lambda ps: [_dataclass_document(p) for p in ps],
+                  "globals": lambda gs: [_dataclass_document(g) for g in gs]}
