@@ -2,19 +2,24 @@
 
 Layout under ``LEGIONELLA_CACHE_DIR`` (default ``$XDG_CACHE_HOME/legionella`` or ``~/.cache/legionella``)::
 
-    kernels/<key>.pickle      (key, CompiledKernel); key = hash of the kernel id, its dependency closure,
-                              the device UUID, the driver version, the Target and the compiler's fingerprint
-                              (legionella.__version__ plus a hash of the compiler's sources)
+    kernels/<key>.kernel      one CompiledKernel (see below); key = hash of the kernel id, its dependency
+                              closure, the device UUID, the driver version, the Target and the compiler's
+                              fingerprint (legionella.__version__ plus a hash of the compiler's sources)
     pipelines/<device>.bin    vkGetPipelineCacheData of one device (UUID + driver version)
+
+A kernel entry is ``ENTRY_HEADER`` (magic, format version, sha256 of the rest, length of the document),
+then a JSON document ``{"key": key, "kernel": CompiledKernel.to_document()}``, then the SPIR-V bytes.
+Nothing in it is executable: the cache directory may be shared (CI, a team), and reading an entry must not
+run code whoever wrote it (pickle would). Reading checks every field (``CompiledKernel.from_document``).
 
 Writes are atomic (a ``.<pid>.tmp`` file, then ``os.replace``), so a reader never sees half an entry.
 A corrupt or foreign entry is ignored (and rewritten); a directory that cannot be written means no
 disk cache, never an error.
 """
 import hashlib
+import json
 import os
 import pathlib
-import pickle
 import struct
 
 from .. import __version__
@@ -26,6 +31,10 @@ from . import counters
 KERNELS = "kernels"
 PIPELINES = "pipelines"
 PIPELINE_HEADER = struct.Struct("<IIII16s")
+ENTRY_SUFFIX = ".kernel"
+ENTRY_MAGIC = b"LGKC"
+ENTRY_VERSION = 1  # bump when the entry layout or CompiledKernel's document changes: older entries are misses
+ENTRY_HEADER = struct.Struct("<4sI32sI")  # magic, version, sha256 of the rest, length of the JSON document
 
 
 def cache_dir():
@@ -73,24 +82,61 @@ def _read(path):
         return None
 
 
-def load_kernel(key):
-    """The cached :class:`CompiledKernel` for ``key``, or None (missing, corrupt or foreign)."""
-    data = _read(cache_dir() / KERNELS / f"{key}.pickle")
-    if data is None:
+def _reject_constant(name):
+    raise ValueError(f"{name} in a cache entry")  # JSON's NaN and Infinity: no field takes a float
+
+
+def encode_entry(key, compiled):
+    """The bytes of the cache entry holding ``compiled`` under ``key`` (ValueError: it cannot be stored)."""
+    document = json.dumps({"key": key, "kernel": compiled.to_document()}, separators=(",", ":")).encode()
+    body = document + compiled.spirv
+    return ENTRY_HEADER.pack(ENTRY_MAGIC, ENTRY_VERSION, hashlib.sha256(body).digest(), len(document)) + body
+
+
+def decode_entry(key, data):
+    """The :class:`CompiledKernel` stored in the entry bytes ``data`` under ``key``, or None.
+
+    Anything but an intact entry of this format for this key (truncated, damaged, another version,
+    another key, a field out of range) is None, never an exception."""
+    if len(data) < ENTRY_HEADER.size:
+        return None
+    magic, version, digest, length = ENTRY_HEADER.unpack_from(data)
+    body = memoryview(data)[ENTRY_HEADER.size:]
+    if ((magic, version) != (ENTRY_MAGIC, ENTRY_VERSION) or length > len(body)
+            or hashlib.sha256(body).digest() != digest):
         return None
     try:
-        stored_key, compiled = pickle.loads(data)
-    except Exception:  # any damage to the file shows up here as some exception: treat it as a miss
+        document = json.loads(str(body[:length], "utf-8"), parse_constant=_reject_constant)
+        if type(document) is not dict or document.keys() != {"key", "kernel"} or document["key"] != key:
+            return None
+        return CompiledKernel.from_document(document["kernel"], bytes(body[length:]))
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return None
-    if stored_key != key or not isinstance(compiled, CompiledKernel) or compiled.spirv[:4] != b"\x03\x02\x23\x07":
-        return None
-    counters.bump("disk_hits")
+
+
+def _kernel_path(key):
+    return cache_dir() / KERNELS / f"{key}{ENTRY_SUFFIX}"
+
+
+def load_kernel(key):
+    """The cached :class:`CompiledKernel` for ``key``, or None (missing, corrupt or foreign)."""
+    data = _read(_kernel_path(key))
+    compiled = None if data is None else decode_entry(key, data)
+    if compiled is not None:
+        counters.bump("disk_hits")
     return compiled
 
 
 def store_kernel(key, compiled):
-    """Store a compiled kernel under ``key`` (silently skipped when the directory is not writable)."""
-    if atomic_write(cache_dir() / KERNELS / f"{key}.pickle", pickle.dumps((key, compiled))):
+    """Store a compiled kernel under ``key`` (silently skipped when the directory is not writable, and for
+    a kernel the format cannot name: a struct element whose class is defined inside a function)."""
+    try:
+        data = encode_entry(key, compiled)
+    except ValueError:
+        return
+    # An entry that would not read back as this kernel is not written: a field the format lost would
+    # otherwise come back wrong in every later process.
+    if decode_entry(key, data) == compiled and atomic_write(_kernel_path(key), data):
         counters.bump("disk_writes")
 
 
@@ -99,14 +145,15 @@ def load_pipeline_cache(device_key_, info):
 
     Drivers are not required to survive arbitrary bytes, so the data is checked before Vulkan sees it:
     the file is ``sha256(data) + data``, and the data's header must name this device
-    (``VkPipelineCacheHeaderVersionOne``: length, version 1, vendorID, deviceID, pipelineCacheUUID).
+    (``VkPipelineCacheHeaderVersionOne``: headerSize 32, version 1, vendorID, deviceID, pipelineCacheUUID).
     """
     blob = _read(cache_dir() / PIPELINES / f"{device_key_}.bin") or b""
     digest, data = blob[:32], blob[32:]
     if len(data) < PIPELINE_HEADER.size or hashlib.sha256(data).digest() != digest:
         return b""
     length, version, vendor, device_id, uuid = PIPELINE_HEADER.unpack_from(data)
-    if (version, vendor, device_id, uuid) != (1, info.vendor_id, info.device_id, info.pipeline_cache_uuid):
+    if (length, version, vendor, device_id, uuid) != (PIPELINE_HEADER.size, 1, info.vendor_id, info.device_id,
+                                                      info.pipeline_cache_uuid):
         return b""
     return data
 

@@ -2,7 +2,6 @@
 unwritable caches; `legionella cache info|clear`."""
 import json
 import os
-import pickle
 import subprocess
 import sys
 
@@ -38,7 +37,7 @@ def launch_in_new_process(cache_dir):
 
 
 def kernel_files(cache_dir):
-    return sorted((cache_dir / cache.KERNELS).glob("*.pickle"))
+    return sorted((cache_dir / cache.KERNELS).glob(f"*{cache.ENTRY_SUFFIX}"))
 
 
 @lg.kernel(workgroup=(64,))
@@ -69,18 +68,17 @@ def test_a_second_process_finds_its_kernels_in_the_disk_cache(cache_dir):
 def test_a_corrupt_entry_is_ignored_and_rebuilt(cache_dir):
     launch_in_new_process(cache_dir)
     entry, = kernel_files(cache_dir)
-    entry.write_bytes(b"\x80\x04not a pickle at all")
+    entry.write_bytes(b"LGKC not an entry at all")
     run = launch_in_new_process(cache_dir)
     assert (run["codegen"], run["disk_hits"], run["disk_writes"]) == (1, 0, 1)
-    key, compiled = pickle.loads(entry.read_bytes())  # rewritten whole
-    assert key == entry.stem and compiled.name == "inc_into"
+    assert cache.decode_entry(entry.stem, entry.read_bytes()).name == "inc_into"  # rewritten whole
 
 
 def test_a_foreign_entry_is_ignored(cache_dir):
     launch_in_new_process(cache_dir)
     entry, = kernel_files(cache_dir)
-    _, compiled = pickle.loads(entry.read_bytes())
-    entry.write_bytes(pickle.dumps(("some other key", compiled)))  # e.g. copied from another machine
+    compiled = cache.decode_entry(entry.stem, entry.read_bytes())
+    entry.write_bytes(cache.encode_entry("some other key", compiled))  # e.g. copied from another machine
     run = launch_in_new_process(cache_dir)
     assert (run["codegen"], run["disk_hits"]) == (1, 0)
 
