@@ -56,6 +56,7 @@ def mixed(a: Buffer[i32], f: Buffer[f32], out: Buffer[i32, 2], fout: Buffer[f32,
     u = u32(a[i]) - u32(100)
     out[i, 4] = i32(u >> 1)
     acc = 0
+    m = 0  # read after the loop, which the compiler cannot prove runs (docs/language.md, Locals)
     for m in range(i, -1, -3):
         if m < i - 20:
             break
