@@ -77,14 +77,17 @@ def require_fits(value, scalar):
 
 
 def weak_with(value, other):
-    """The type a Python literal ``value`` takes next to a typed operand of type ``other`` (NEP 50)."""
+    """The type a Python literal ``value`` takes next to a typed operand of type ``other`` (NEP 50); next
+    to a bool, an int or float literal takes its own type (i32, f32) and the bool converts to it."""
     s = scalar_of(other)
     if s is None:
         raise TypeRuleError(f"cannot combine a literal with a {other.name}")
     if isinstance(value, bool):
         return other
-    if s.kind == "b":
-        raise TypeRuleError("arithmetic on bool values is not supported; convert with i32(...) first")
+    if s.kind == "b":  # (x > 2) * 5: a bool has no width to lend; the literal is what it is on its own
+        if isinstance(value, int):
+            require_fits(value, i32)
+        return with_scalar(other, literal_type(value))
     if isinstance(value, int):
         if s.kind in "iu":
             require_fits(value, s)

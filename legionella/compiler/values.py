@@ -112,7 +112,9 @@ def _check_operands(op, t):
     if isinstance(t, (StructType, TupleType, MatrixType)) or s is None:
         raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' is not defined for {t.name}")
     if s.kind == "b" and op not in BOOL_OK:
-        raise TypeRuleError(f"arithmetic on bool values is not supported; convert with i32(...) first")
+        raise TypeRuleError(f"arithmetic on bool values is not supported when both operands are bool "
+                            f"('{OP_SYMBOLS[op]}': numpy and Python disagree, True + True is True in numpy and "
+                            "2 in Python); convert one with i32(...) first")
     if op in INT_ONLY and s.kind == "f":
         raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' needs integer operands, not {t.name}")
 
@@ -208,7 +210,8 @@ def unary(op, e, loc):
     if s.kind == "b":
         if op == "invert":
             return Expr("unop", e.type, (e,), attr="not", loc=loc)
-        raise TypeRuleError("arithmetic on bool values is not supported; convert with i32(...) first")
+        raise TypeRuleError("unary '-' and '+' are not defined for bool (numpy refuses them); convert with "
+                            "i32(...) first")
     if op == "invert" and s.kind == "f":
         raise TypeRuleError(f"operator '~' needs an integer operand, not {e.type.name}")
     return Expr("unop", e.type, (e,), attr=op, loc=loc)
