@@ -45,10 +45,11 @@ class _State:
         self.causes = causes
 
     def with_assigned(self, var):
+        """This state after an assignment to ``var``."""
         return _State(self.assigned | {var}, self.causes)
 
 
-def merge(states, at):
+def _merge(states, at):
     """The state where the paths of ``states`` meet (None for an unreachable path) just after ``at``;
     None when no path reaches it."""
     reaching = [s for s in states if s is not None]
@@ -109,6 +110,8 @@ class _Walk:
         return state
 
     def stmt(self, s, state, known, loop):
+        """Check the reads of statement ``s`` and return the state after it (None: it never falls
+        through); ``loop`` collects the paths of a ``break`` or ``continue``."""
         for e in stmt_exprs(s):
             self.reads(e, state, state.assigned)
         if isinstance(s, Assign):
@@ -128,17 +131,20 @@ class _Walk:
         return state
 
     def branch(self, s, state, known, loop):
+        """An ``if``: its branches from ``state`` (only the one that runs, for a known condition), merged."""
         taken = _constant_truth(s.cond, known)
         body = self.block(s.body, state, known, loop) if taken is not False else None
         orelse = self.block(s.orelse, state, known, loop) if taken is not True else None
-        return merge([body, orelse], s)
+        return _merge([body, orelse], s)
 
     def loop(self, s, state, known):
+        """A loop: its body and step from ``state``; the state after it merges every way out (the module
+        docstring says which)."""
         inside = _Loop()
         changed = set(assigned_vars(s.body + s.step))
         body_known = {v: c for v, c in known.items() if v not in changed}
         end = self.block(s.body, state, body_known, inside)
-        stepped = self.block(s.step, merge([end, *inside.continues], s), body_known, inside)
+        stepped = self.block(s.step, _merge([end, *inside.continues], s), body_known, inside)
         entry = _constant_truth(s.cond, known)
         forever = _constant_truth(s.cond, {}) is True  # while True: only a break leaves
         exits = list(inside.breaks)
@@ -146,7 +152,7 @@ class _Walk:
             exits.append(stepped)
             if entry is not True:
                 exits.append(state)
-        return merge(exits, s)
+        return _merge(exits, s)
 
     def reads(self, e, state, assigned):
         """Raise :class:`Unassigned` for the first read in ``e`` of a tracked local not in ``assigned``
@@ -199,9 +205,12 @@ def _explain(found):
         return (f"'{name}' may be read before it is assigned (it is assigned only inside the `if` at line "
                 f"{cause.loc.line}); assign it before the `if`")
     if isinstance(cause, Loop):
-        return (f"'{name}' may be read before it is assigned (it is assigned only inside the loop at line "
-                f"{cause.loc.line}, which may run zero times or leave before assigning it); assign it "
-                "before the loop")
+        if _constant_truth(cause.cond, {}) is True:
+            why = f"it is not assigned on every path that leaves the loop at line {cause.loc.line} through a break"
+        else:
+            why = (f"it is not assigned on every path through the loop at line {cause.loc.line}: the loop may "
+                   "run zero times, or a break or continue may skip the assignment")
+        return f"'{name}' may be read before it is assigned ({why}); assign it before the loop"
     return f"'{name}' may be read before it is assigned; assign it before this line"
 
 

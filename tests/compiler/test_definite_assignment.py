@@ -60,13 +60,13 @@ REFUSED = [
                 last = n
                 n -= 1
             a[1] = last
-        """, "it is assigned only inside the loop at line {3}, which may run zero times", 6, 12),
+        """, "it is not assigned on every path through the loop at line {3}: the loop may run zero times", 6, 12),
     ("for-variable-after-runtime-range", """
         def k(a: Buffer[i32]):
             for j in range(len(a)):
                 a[j] = 0
             a[0] = j
-        """, "'j' may be read before it is assigned (it is assigned only inside the loop at line {2}", 4, 12),
+        """, "'j' may be read before it is assigned (it is not assigned on every path through the loop at line {2}", 4, 12),
     ("for-body-after-empty-literal-range", """
         def k(a: Buffer[i32]):
             for j in range(3, 0):
@@ -84,7 +84,7 @@ REFUSED = [
                 if found > 10:
                     break
             a[0] = found
-        """, "inside the loop at line {3}", 10, 12),
+        """, "it is not assigned on every path that leaves the loop at line {3} through a break", 10, 12),
     ("continue-skips-assignment", """
         def k(a: Buffer[i32]):
             for j in range(4):
@@ -93,7 +93,7 @@ REFUSED = [
                 x = a[j]
                 a[j] = x
             a[0] = x
-        """, "inside the loop at line {2}", 7, 12),
+        """, "through the loop at line {2}: the loop may run zero times, or a break or continue may skip", 7, 12),
     ("constant-condition-false", """
         def k(a: Buffer[i32]):
             if FLAG:
