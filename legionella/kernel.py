@@ -187,8 +187,8 @@ def decorated_kernel(value, source, options, lineno, qualname, filename):
                     raise error(f"the marker says {key}={options[key]!r} and @lg.kernel says {key}={given!r}; "
                                 "give it once")
             value = value.py_func
-        elif isinstance(value, types.FunctionType):
-            value = value.__wrapped__
+        elif isinstance(value, types.FunctionType):  # (unwrap raises ValueError on a loop of __wrapped__)
+            value = inspect.unwrap(value, stop=lambda f: not isinstance(f, types.FunctionType))
         else:
             raise error(f"its decorators make it a {type(value).__name__} object, which cannot be launched; "
                         + DECORATOR_RULE)
