@@ -3,8 +3,9 @@
 As on the device, a global takes the launch keyword of its name, else the declaration's
 ``NAME.bind(...)``, else the launch is a ``TypeError`` naming the declaration. A ``Buffer[T]`` global
 becomes a buffer view exactly like a buffer parameter (numpy arrays used in place, ``lg.Array`` copied
-back); a ``Uniform[T]`` one becomes the value a kernel reads: a numpy record (``NAME.field``) for a
-dataclass, a :class:`~legionella.lang.types.Vector` or a numpy scalar otherwise.
+back); a ``Uniform[T]`` one becomes the value a kernel reads: for a dataclass a
+:class:`~.emulated_elements.StructElement` (``NAME.field``; vector fields are vectors, ``NAME.offset.x``),
+a :class:`~legionella.lang.types.Vector` or a numpy scalar otherwise.
 """
 import sys
 import types
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..lang.binding import BindingDecl, uniform_value
 from ..lang.types import StructType, Vector, VectorType
+from .emulated_elements import StructElement
 from .resolve import _referenced_names, closure, resolve_attribute
 
 
@@ -69,7 +71,7 @@ def _uniform_view(element, value, where):
                             f"of one {element.name} ({dtype}) or a {element.name} value")
     host = uniform_value(element, value, where)
     if isinstance(element, StructType):
-        return host.view(np.recarray)[0]
+        return StructElement(host[0], element)
     if isinstance(element, VectorType):
         return Vector(element, host[0])
     return host[0]

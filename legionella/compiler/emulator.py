@@ -48,6 +48,7 @@ import numpy as np
 from ..errors import CompileError
 from ..kernel import normalize_grid
 from . import emulated_bindings, matrices
+from .emulated_elements import ElementVector, StructElement
 from .entry import _param_error
 from .resolve import kernel_source
 from .emulated_math import EMULATED_MATH, IEEE_MATH
@@ -335,16 +336,33 @@ class BufferView(np.ndarray):
         np.ndarray.__setitem__(self, index, value)
 
 
+class StructBufferView(BufferView):
+    """A ``Buffer[T]`` of a dataclass ``T``: its elements are :class:`.StructElement` s over the buffer."""
+
+    element = None  # the StructType
+
+    @classmethod
+    def of(cls, host, name, element):
+        """A view of the structured ndarray ``host`` named ``name``, of elements of StructType ``element``."""
+        view = super().of(host, name)
+        view.element = element
+        return view
+
+    def __getitem__(self, index):
+        return StructElement(BufferView.__getitem__(self, index), self.element)
+
+
 class CompositeBufferView:
     """A ``Buffer[vecN]`` or ``Buffer[matN]`` over a host array with trailing component axes (N for a
     vector; (N, N) for a matrix, whose ``[j]`` is column ``j``, the std430 layout): elements are
-    :class:`Vector` or :class:`Matrix` values, copies, as a kernel's ``v = a[i]`` is a value.
+    :class:`.ElementVector` or :class:`Matrix` values, copies, as a kernel's ``v = a[i]`` is a value
+    (an ElementVector writes the buffer for a component store written on ``a[i]`` itself).
 
     Not an ndarray subclass: numpy's own stores index the subclass and expect arrays back.
     """
 
     def __init__(self, host, name, element):
-        value_class, axes = (Vector, 1) if isinstance(element, VectorType) else (Matrix, 2)
+        value_class, axes = (ElementVector, 1) if isinstance(element, VectorType) else (Matrix, 2)
         self._host = host
         self._elements = BufferView.of(host[(...,) + (0,) * axes], name)
         self._element = element
@@ -359,11 +377,11 @@ class CompositeBufferView:
 
     def __getitem__(self, index):
         self._elements._check(index)
-        return self._value_class(self._element, self._host[index])
+        return self._value_class(self._element, self._host[index])  # ElementVector or Matrix: a copy
 
     def __setitem__(self, index, value):
         self._elements._check(index)
-        self._host[index] = value.data if isinstance(value, self._value_class) else value
+        self._host[index] = value.data if isinstance(value, (Vector, Matrix)) else value
 
 
 # --- arguments ------------------------------------------------------------------------------------
@@ -443,7 +461,7 @@ def _buffer_argument(name, where, buffer_type, value, bound):
     if isinstance(element, (VectorType, MatrixType)):
         return CompositeBufferView(host, f"buffer {name!r}", element)
     if isinstance(element, StructType):
-        host = host.view((np.record, host.dtype))
+        return StructBufferView.of(host, f"buffer {name!r}", element)
     return BufferView.of(host, f"buffer {name!r}")
 
 

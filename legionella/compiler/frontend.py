@@ -355,6 +355,11 @@ class FunctionCompiler:
         if isinstance(target, (ast.Subscript, ast.Attribute)):
             if isinstance(target.value, ast.Name) and isinstance(self.scope.get(target.value.id), Var):
                 sharing.check_component_store(self, target)  # w.x = s after w = v: Python would change v too
+            if isinstance(target.value, (ast.Subscript, ast.Attribute)):  # a[i].xy, a[i][2], ps[i].vel.y
+                owner = self.visit(target.value)
+                if isinstance(owner, Place) and isinstance(owner.type, VectorType):
+                    self.store_element_components(owner, target, value, value_node, out)
+                    return
             place = self.visit(target)
             if isinstance(place, Place):
                 self.store_place(place, value, value_node, target, out)
@@ -389,29 +394,51 @@ class FunctionCompiler:
         """``v.x = s``, ``v.xy = w`` or ``v[0] = s`` on a local vector: rebuild it with the new components."""
         base = target.value
         if not isinstance(base, ast.Name) or not isinstance(self.scope.get(base.id), Var):
-            raise self.error(target, "can only assign components of a local vector variable")
+            raise self.error(target, "can only assign components of a local vector variable or of a vector in "
+                                     "a buffer (a[i].x)")
         var = self.scope[base.id]
         if not isinstance(var.type, VectorType):
             raise self.error(target, f"'{base.id}' is a {var.type.name}, which has no components")
-        if isinstance(target, ast.Attribute):
-            idx = V.swizzle_indices(var.type, target.attr)
-            if idx is None or len(set(idx)) != len(idx):
-                raise self.error(target, f"cannot assign '{target.attr}' of a {var.type.name}")
-        else:
-            k = self.value(target.slice)
-            if not V.is_literal(k) or not isinstance(k.attr, int) or not 0 <= k.attr < var.type.n:
-                raise self.error(target.slice, f"a vector component index must be a literal 0..{var.type.n - 1}")
-            idx = (k.attr,)
+        idx = self.component_indices(target, var.type)
         loc = self.loc(target)
         current = Expr("local", var.type, attr=var, loc=loc)
-        if len(idx) == 1:
-            parts = [self.checked(value_node, V.coerce, value, var.type.scalar)]
-        else:
-            value = self.checked(value_node, V.coerce, value, VectorType(var.type.scalar, len(idx)))
-            parts = [Expr("extract", var.type.scalar, (value,), attr=k, loc=loc) for k in range(len(idx))]
-        for k, part in zip(idx, parts):
+        for k, part in zip(idx, self.component_values(value, value_node, var.type, len(idx), loc, out)):
             current = Expr("insert", var.type, (current, part), attr=k, loc=loc)
         out.append(Assign(loc, var, current))
+
+    def store_element_components(self, owner, target, value, value_node, out):
+        """``a[i].xy = w``, ``a[i][2] = s``, ``ps[i].vel.y = s``: one Store per component of a vector in a
+        buffer element, as Python's write-through to the element (``kernel.emulate`` does the same)."""
+        vtype = owner.type
+        idx = self.component_indices(target, vtype)
+        parts = self.component_values(value, value_node, vtype, len(idx), self.loc(target), out)
+        for k, part in zip(idx, parts):
+            self.store_place(Place(owner.buffer, owner.index, owner.path + (k,), vtype.scalar), part, value_node,
+                             target, out)
+
+    def component_indices(self, target, vtype):
+        """The components that ``v.xy`` or ``v[k]`` (``k`` a literal) names in a ``vtype``, all distinct."""
+        if isinstance(target, ast.Attribute):
+            idx = V.swizzle_indices(vtype, target.attr)
+            if idx is None or len(set(idx)) != len(idx):
+                raise self.error(target, f"cannot assign '{target.attr}' of a {vtype.name}")
+            return tuple(idx)
+        k = self.value(target.slice)
+        if not V.is_literal(k) or not isinstance(k.attr, int) or not 0 <= k.attr < vtype.n:
+            raise self.error(target.slice, f"a vector component index must be a literal 0..{vtype.n - 1}")
+        return (k.attr,)
+
+    def component_values(self, value, value_node, vtype, count, loc, out):
+        """The ``count`` scalars being stored into components of a ``vtype``: ``value`` itself for one, else
+        the components of ``value`` (kept in a temporary first, so that it is evaluated once, before any of
+        the stores: ``a[i].xy = a[i].yx`` swaps)."""
+        if count == 1:
+            return [self.checked(value_node, V.coerce, value, vtype.scalar)]
+        value = self.checked(value_node, V.coerce, value, VectorType(vtype.scalar, count))
+        tmp = Var("components", value.type)
+        out.append(Assign(loc, tmp, value))
+        value = Expr("local", value.type, attr=tmp, loc=loc)
+        return [Expr("extract", vtype.scalar, (value,), attr=k, loc=loc) for k in range(count)]
 
     def local_for_store(self, target, t):
         """The Var for a name being assigned; creates it (with type ``t``) at its first assignment."""
