@@ -97,20 +97,23 @@ class CompiledKernel:
         fields = _read_fields(document, _KERNEL_FIELDS, "kernel")
         _check_spirv(spirv)
         size = fields["push_constant_size"]
-        _expect(size >= cls.HEADER_SIZE and size % 4 == 0, f"push_constant_size {size}")
+        if size < cls.HEADER_SIZE or size % 4:
+            raise _bad(f"push_constant_size {size}")
         params, globals_ = fields["params"], fields["globals"]
         for item in (*params, *globals_):
             _check_push_offsets(item, size)
         bindings = [p.binding for p in params if p.kind == "buffer"]
-        _expect(bindings == list(range(len(bindings))), f"buffer bindings {bindings} are not 0..n-1")
+        if bindings != list(range(len(bindings))):
+            raise _bad(f"buffer bindings {bindings} are not 0..n-1")
         return cls(spirv=spirv, **fields)
 
 
 # ---- Serialization: every value is a str, int, bool, list or dict; each field has a reader that checks it ----
 
-def _expect(condition, what):
-    if not condition:
-        raise ValueError(f"cached kernel: bad {what}")
+def _bad(what):
+    """The error for a document this module did not write (its message is built only then: reading a
+    valid document formats nothing)."""
+    return ValueError(f"cached kernel: bad {what}")
 
 
 def _plain(value):
@@ -119,61 +122,70 @@ def _plain(value):
 
 def _int_in(low, high=_U32_MAX):
     def read(value):
-        _expect(type(value) is int and low <= value <= high, f"number {value!r}")  # bool is not an int here
+        if not (type(value) is int and low <= value <= high):  # bool is not an int here
+            raise _bad(f"number {value!r}")
         return value
     return read
 
 
 def _bool(value):
-    _expect(type(value) is bool, f"flag {value!r}")
+    if type(value) is not bool:
+        raise _bad(f"flag {value!r}")
     return value
 
 
 def _identifier(value):
-    _expect(type(value) is str and value.isidentifier(), f"name {value!r}")
+    if not (type(value) is str and value.isidentifier()):
+        raise _bad(f"name {value!r}")
     return value
 
 
 def _dotted_name(value):
-    _expect(type(value) is str and all(part.isidentifier() for part in value.split(".")), f"name {value!r}")
+    if not (type(value) is str and all(part.isidentifier() for part in value.split("."))):
+        raise _bad(f"name {value!r}")
     return value
 
 
 def _one_of(*choices):
     def read(value):
-        _expect(type(value) is str and value in choices, f"choice {value!r}")
+        if not (type(value) is str and value in choices):
+            raise _bad(f"choice {value!r}")
         return value
     return read
 
 
 def _list_of(read_item, length=None):
     def read(value):
-        _expect(type(value) is list and (length is None or len(value) == length), f"list {value!r}")
+        if not (type(value) is list and (length is None or len(value) == length)):
+            raise _bad(f"list {value!r}")
         return tuple(read_item(item) for item in value)
     return read
 
 
 def _read_fields(document, readers, what):
     """``document``'s fields, each through its reader; the keys must be exactly ``readers``' keys."""
-    _expect(type(document) is dict and document.keys() == readers.keys(), f"{what} fields")
+    if not (type(document) is dict and document.keys() == readers.keys()):
+        raise _bad(f"{what} fields")
     return {name: read(document[name]) for name, read in readers.items()}
 
 
 def _check_spirv(spirv):
-    _expect(type(spirv) is bytes and len(spirv) >= 20 and len(spirv) % 4 == 0 and spirv[:4] == b"\x03\x02\x23\x07",
-            "SPIR-V module")
+    if type(spirv) is not bytes or len(spirv) < 20 or len(spirv) % 4 or spirv[:4] != b"\x03\x02\x23\x07":
+        raise _bad("SPIR-V module")
 
 
 def _check_push_offsets(item, push_size):
     """The push-constant words a parameter or global occupies lie inside the push constants, past the header."""
     if isinstance(item.type, BufferType):
         start, size = item.shape_offset, 4 * item.type.ndim
-        _expect((start == -1) == item.type.uniform, f"shape_offset {start} of {item.name}")
+        if (start == -1) != item.type.uniform:
+            raise _bad(f"shape_offset {start} of {item.name}")
         if item.type.uniform:
             return
     else:
         start, size = item.offset, item.type.size
-    _expect(CompiledKernel.HEADER_SIZE <= start <= push_size - size, f"push-constant offset {start} of {item.name}")
+    if not CompiledKernel.HEADER_SIZE <= start <= push_size - size:
+        raise _bad(f"push-constant offset {start} of {item.name}")
 
 
 # Lang types: a scalar by its name ("f32"); the others as a dict tagged by their kind.
@@ -185,7 +197,8 @@ def _struct_class_path(cls):
         found = _named_class(path)
     except ValueError:  # e.g. "f.<locals>.Point": a class defined inside a function
         found = None
-    _expect(found is cls, f"struct class {path} (define it at module level to cache the kernel)")
+    if found is not cls:
+        raise _bad(f"struct class {path} (define it at module level to cache the kernel)")
     return path
 
 
@@ -197,9 +210,11 @@ def _named_class(path):
     _dotted_name(qualname)
     found = sys.modules.get(module_name)
     for part in qualname.split("."):
-        _expect(isinstance(found, (types.ModuleType, type)), f"struct class {path}")
+        if not isinstance(found, (types.ModuleType, type)):
+            raise _bad(f"struct class {path}")
         found = vars(found).get(part)
-    _expect(isinstance(found, type) and dataclasses.is_dataclass(found), f"struct class {path}")
+    if not (isinstance(found, type) and dataclasses.is_dataclass(found)):
+        raise _bad(f"struct class {path}")
     return found
 
 
@@ -215,12 +230,14 @@ _TYPE_WRITERS = {
 
 def _type_document(t):
     write = _TYPE_WRITERS.get(type(t))
-    _expect(write is not None, f"type {t!r}")
+    if write is None:
+        raise _bad(f"type {t!r}")
     return write(t)
 
 
 def _scalar(name):
-    _expect(type(name) is str and name in SCALARS, f"scalar type {name!r}")
+    if not (type(name) is str and name in SCALARS):
+        raise _bad(f"scalar type {name!r}")
     return SCALARS[name]
 
 
@@ -239,7 +256,8 @@ def _matrix(document):
 
 
 def _struct_field(pair):
-    _expect(type(pair) is list and len(pair) == 2, f"struct field {pair!r}")
+    if not (type(pair) is list and len(pair) == 2):
+        raise _bad(f"struct field {pair!r}")
     return _identifier(pair[0]), _lang_type(pair[1], _FIELD_KINDS)
 
 
@@ -247,13 +265,15 @@ def _struct(document):
     fields = _read_fields(document, {"struct": _named_class, "fields": _list_of(_struct_field)}, "struct")
     cls, members = fields["struct"], fields["fields"]
     names = [name for name, _ in members]
-    _expect(names and names == [f.name for f in dataclasses.fields(cls)], f"fields {names} of {cls.__qualname__}")
+    if not (names and names == [f.name for f in dataclasses.fields(cls)]):
+        raise _bad(f"fields {names} of {cls.__qualname__}")
     return StructType(cls, members)
 
 
 def _buffer(document):
     fields = _read_fields(document, _BUFFER_FIELDS, "buffer")
-    _expect(not fields["uniform"] or fields["ndim"] == 1, "uniform buffer rank")
+    if fields["uniform"] and fields["ndim"] != 1:
+        raise _bad("uniform buffer rank")
     return BufferType(fields["buffer"], fields["ndim"], fields["uniform"])
 
 
@@ -270,7 +290,8 @@ def _lang_type(document, kinds):
     if type(document) is str and "scalar" in kinds:
         return _scalar(document)
     tags = [key for key in document if key in kinds and key in _TYPE_READERS] if type(document) is dict else ()
-    _expect(len(tags) == 1, f"type {document!r}")
+    if len(tags) != 1:
+        raise _bad(f"type {document!r}")
     tag, = tags
     return _TYPE_READERS[tag](document)
 
@@ -282,15 +303,18 @@ def _param_type(document):
 def _param(document):
     fields = _read_fields(document, _PARAM_FIELDS, "parameter")
     is_buffer = isinstance(fields["type"], BufferType) and not fields["type"].uniform
-    _expect(is_buffer == (fields["kind"] == "buffer"), f"kind of parameter {fields['name']}")
+    if is_buffer != (fields["kind"] == "buffer"):
+        raise _bad(f"kind of parameter {fields['name']}")
     unused = ("offset",) if is_buffer else ("binding", "shape_offset")
-    _expect(all(fields[name] == -1 for name in unused), f"parameter {fields['name']}")
+    if any(fields[name] != -1 for name in unused):
+        raise _bad(f"parameter {fields['name']}")
     return Param(**fields)
 
 
 def _global(document):
     fields = _read_fields(document, _GLOBAL_FIELDS, "global")
-    _expect(isinstance(fields["type"], BufferType), f"type of global {fields['name']}")
+    if not isinstance(fields["type"], BufferType):
+        raise _bad(f"type of global {fields['name']}")
     return GlobalBinding(**fields)
 
 

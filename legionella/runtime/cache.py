@@ -86,6 +86,9 @@ def _reject_constant(name):
     raise ValueError(f"{name} in a cache entry")  # JSON's NaN and Infinity: no field takes a float
 
 
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def encode_entry(key, compiled):
     """The bytes of the cache entry holding ``compiled`` under ``key`` (ValueError: it cannot be stored)."""
     document = json.dumps({"key": key, "kernel": compiled.to_document()}, separators=(",", ":")).encode()
@@ -106,7 +109,7 @@ def decode_entry(key, data):
             or hashlib.sha256(body).digest() != digest):
         return None
     try:
-        document = json.loads(str(body[:length], "utf-8"), parse_constant=_reject_constant)
+        document = _JSON.decode(str(body[:length], "utf-8"))
         if type(document) is not dict or document.keys() != {"key", "kernel"} or document["key"] != key:
             return None
         return CompiledKernel.from_document(document["kernel"], bytes(body[length:]))
