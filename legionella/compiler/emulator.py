@@ -405,6 +405,7 @@ def _bind_arguments(kernel, args, kwargs):
         names = ", ".join(signature.parameters)
         raise TypeError(f"kernel {kernel.__name__!r} takes {len(signature.parameters)} arguments ({names}), "
                         f"got {len(args) + len(kwargs)}") from None
+    call.apply_defaults()  # every parameter in order: the values below are passed by position
     annotations = inspect.get_annotations(fn, eval_str=True)
     bound = _BoundArguments()
     for name, value in call.arguments.items():

@@ -183,8 +183,7 @@ class Launcher:
     def launch_checked(self, grid, args, named):
         """:meth:`launch` through the binders, which check every argument and pack it."""
         if len(args) != self.nparams:
-            raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), "
-                            f"got {len(args)}")
+            args = self.with_defaults(args)
         plan = self.plans.get(grid) or self.plan(grid)
         # Push constants start as the first dispatch's (most launches have one); the binders write each
         # scalar and shape at its offset.
@@ -196,9 +195,6 @@ class Launcher:
                 arrays.append(array)
         if self.globals is not None:
             arrays += self.globals.bind(named, push)
-        elif named:
-            raise TypeError(f"kernel {self.name!r} takes no keyword arguments (got {', '.join(named)}); launch "
-                            "keywords bind `# legionella: binding` globals, and it uses none")
         # Arrays are distinct objects with distinct memory (no views), so fewer distinct arrays than
         # buffers means one is passed twice: a set of a few objects costs 0.1-0.2 us (measured on lavapipe).
         if self.check_aliasing and len(set(arrays)) < len(arrays) and self.written_twice(arrays):
@@ -225,6 +221,22 @@ class Launcher:
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)
             for a in arrays:
                 a.serial = serial
+
+    def with_defaults(self, args):
+        """``args`` completed with the Python defaults of the parameters they leave out, as a call would
+        (``def k(a: Buffer[f32], scale: f32 = 1.0)`` launched as ``k[n](a)``)."""
+        defaults = self.defaults
+        missing = self.nparams - len(args)
+        if 0 < missing <= len(defaults):
+            return tuple(args) + tuple(defaults.values())[len(defaults) - missing:]
+        raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), got {len(args)}")
+
+    @property
+    def defaults(self):
+        """``{name: default}`` of the kernel's parameters with a default value, in signature order."""
+        values = self.kernel.py_func.__defaults__ or ()
+        names = [p.name for p in self.compiled.params][self.nparams - len(values):]
+        return dict(zip(names, values))
 
     @staticmethod
     def chunks(plan, push):
@@ -311,7 +323,11 @@ class Launch:
                 if position < len(args):
                     raise TypeError(f"kernel {kernel!r} got parameter {name!r} twice, by position and by keyword")
                 given[position] = rest.pop(name)
-        missing = [name for name in params[len(args):] if name not in named]
+        defaults = launcher.defaults
+        for position, name in enumerate(params[len(args):], start=len(args)):
+            if name not in named and name in defaults:
+                given[position] = defaults[name]
+        missing = [name for name in params[len(args):] if name not in named and name not in defaults]
         if missing:
             raise TypeError(f"kernel {kernel!r} takes {len(params)} arguments ({launcher.param_names}); "
                             f"missing {', '.join(missing)}")

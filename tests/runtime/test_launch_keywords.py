@@ -96,3 +96,29 @@ def test_an_unknown_keyword_beside_bindings_names_both_lists(with_binding):
     with pytest.raises(TypeError, match=r"^kernel 'lookup' has no parameter or binding named outt, TABLES; its "
                                         r"parameters: out, scale; its bindings: TABLE$"):
         with_binding.lookup[6](outt=lg.zeros(6), TABLES=lg.zeros(4), scale=1.0)
+
+
+@lg.kernel(workgroup=(4,))
+def scaled(out: lg.Buffer[lg.f32], scale: lg.f32 = 2.0, offset: lg.f32 = 0.5):
+    i = lg.global_id().x
+    if i < len(out):
+        out[i] = lg.f32(i) * scale + offset
+
+
+@pytest.mark.parametrize("args, named, scale, offset", [
+    ((), {}, 2.0, 0.5), ((3.0,), {}, 3.0, 0.5), ((), {"offset": 1.0}, 2.0, 1.0), ((3.0,), {"offset": 1.0}, 3.0, 1.0),
+    ((), {"scale": -1.0}, -1.0, 0.5)], ids=["none", "scale", "offset", "both", "keyword-scale"])
+def test_parameters_with_python_defaults_may_be_left_out(args, named, scale, offset):
+    out = lg.zeros(4)
+    host = np.zeros(4, np.float32)
+    scaled[4](out, *args, **named)
+    scaled.emulate[4](host, *args, **named)
+    np.testing.assert_array_equal(out.numpy(), host)
+    np.testing.assert_array_equal(host, np.arange(4, dtype=np.float32) * scale + offset)
+
+
+def test_a_parameter_without_a_default_is_still_required():
+    with pytest.raises(TypeError, match=r"takes 3 arguments \(out, scale, offset\), got 0"):
+        scaled[4]()
+    with pytest.raises(TypeError, match="missing out"):
+        scaled[4](offset=1.0)
