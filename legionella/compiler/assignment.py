@@ -1,28 +1,28 @@
-"""Definite assignment: a local may only be read where every path reaching the read has assigned it.
+"""Reads of locals that no path has assigned.
 
-Python raises ``UnboundLocalError`` when a read finds its local unassigned, but only when that path
-runs; the device would read the zero a ``Function`` variable starts with, and the ``fold`` pass used to
-read the constant of an assignment the path never made. So the frontend refuses, at compile time, a
-read that some path may reach unassigned, like Java's and C#'s definite-assignment rule::
+Python raises ``UnboundLocalError`` when a read finds its local unassigned, on the path that runs. The
+device cannot raise: a local is a ``Function`` variable that starts at zero. So:
 
-    if a[0] > 0.0:
-        y = 1.0
-    a[1] = y        # CompileError: 'y' may be read before it is assigned (... the `if` at line 1)
+* a read that no path reaches with its local assigned is a ``CompileError``: Python could never run it
+  (``a[0] = y`` before any ``y = ...``, a local assigned only under ``if DEBUG:`` with ``DEBUG = False``,
+  or only in ``for j in range(3, 0)``);
+* a read that some paths reach with the local assigned and others without (assigned only inside an
+  ``if``, or in a loop that may run zero times; ``found = k`` inside a search loop) compiles, as Python
+  runs it. Where the local was assigned the device gives Python's value; on a path where Python would
+  raise, the device reads zero, and ``kernel.emulate`` raises ``UnboundLocalError``, so a differential
+  test shows it. Every pass keeps that zero (``fold`` replaces a read by a constant only where the
+  constant's assignment surely ran).
 
 The analysis runs over one function's IR (:func:`check`, called by the frontend when a function body
-is built), forward, with the set of locals assigned on every path so far:
+is built), forward, with the locals assigned on every path so far and those assigned on some path:
 
-* after an ``if`` only the locals both branches assign (a branch that ends in ``return``, ``break`` or
-  ``continue`` does not reach the end, so it does not count); an ``if`` with a constant condition
-  (``if DEBUG:``) counts only the branch that runs, as Python does;
-* a loop may leave through its condition before a first iteration, so what its body assigns is not
-  assigned after it, unless the condition is true on entry: a constant (``while True``) or a comparison
-  of constants and locals just assigned constants, which covers ``for k in range(4)`` (its counter starts
-  at 0 against a constant trip count) and ``i = 0; while i < 4``. ``while True`` leaves only through
-  its ``break`` statements, so what every ``break`` path assigned is assigned after it.
-
-The rule is static: a program that Python runs only because of run-time values (a branch that happens
-to be taken on the first iteration) must assign the local before the branch.
+* after an ``if`` the union of what its branches assign (a branch that ends in ``return``, ``break``
+  or ``continue`` does not reach the end); an ``if`` with a constant condition counts only the branch
+  that runs, as Python does;
+* a loop's body may also be reached from its own end, so what the body assigns counts as assigned on
+  some path anywhere in it; after a loop that surely runs once (a constant condition, or a comparison of
+  constants and locals just assigned constants: ``for k in range(4)``, ``i = 0; while i < 4``) what every
+  path through it assigns is assigned, and after one that surely never runs (``range(3, 0)``) nothing is.
 """
 import operator
 
@@ -35,35 +35,27 @@ _CONSTANT_OPS = ("const", "literal")
 
 
 class _State:
-    """What holds at one point of a reachable path: the locals assigned on every path to it, and for
-    the others assigned on some path, the statement after which they may be unassigned (the ``if`` or
-    loop the error names)."""
-    __slots__ = ("assigned", "causes")
+    """What holds at one point of a reachable path: the locals assigned on every path to it
+    (``assigned``) and those assigned on at least one (``maybe``, a superset)."""
+    __slots__ = ("assigned", "maybe")
 
-    def __init__(self, assigned, causes):
+    def __init__(self, assigned, maybe):
         self.assigned = assigned
-        self.causes = causes
+        self.maybe = maybe
 
     def with_assigned(self, var):
         """This state after an assignment to ``var``."""
-        return _State(self.assigned | {var}, self.causes)
+        return _State(self.assigned | {var}, self.maybe | {var})
 
 
-def _merge(states, at):
-    """The state where the paths of ``states`` meet (None for an unreachable path) just after ``at``;
-    None when no path reaches it."""
+def _merge(states):
+    """The state where the paths of ``states`` meet (None for an unreachable path); None when no path
+    reaches it."""
     reaching = [s for s in states if s is not None]
     if not reaching:
         return None
-    assigned = frozenset.intersection(*(s.assigned for s in reaching))
-    causes = {}
-    for s in reaching:
-        for var, cause in s.causes.items():
-            causes.setdefault(var, cause)
-    for s in reaching:
-        for var in s.assigned - assigned:
-            causes.setdefault(var, at)
-    return _State(assigned, causes)
+    return _State(frozenset.intersection(*(s.assigned for s in reaching)),
+                  frozenset.union(*(s.maybe for s in reaching)))
 
 
 class _Loop:
@@ -76,12 +68,11 @@ class _Loop:
 
 
 class Unassigned(Exception):
-    """A read of ``var`` at ``loc`` that may find it unassigned; ``cause`` is the ``if`` or loop after
-    which it may be (None: no assignment before the read at all)."""
+    """A read of ``var`` at ``loc`` that no path reaches with ``var`` assigned."""
 
-    def __init__(self, var, loc, cause):
+    def __init__(self, var, loc):
         super().__init__(var.name)
-        self.var, self.loc, self.cause = var, loc, cause
+        self.var, self.loc = var, loc
 
 
 class _Walk:
@@ -113,7 +104,7 @@ class _Walk:
         """Check the reads of statement ``s`` and return the state after it (None: it never falls
         through); ``loop`` collects the paths of a ``break`` or ``continue``."""
         for e in stmt_exprs(s):
-            self.reads(e, state, state.assigned)
+            self.reads(e, state.maybe)
         if isinstance(s, Assign):
             return state.with_assigned(s.var)
         if isinstance(s, If):
@@ -135,36 +126,39 @@ class _Walk:
         taken = _constant_truth(s.cond, known)
         body = self.block(s.body, state, known, loop) if taken is not False else None
         orelse = self.block(s.orelse, state, known, loop) if taken is not True else None
-        return _merge([body, orelse], s)
+        return _merge([body, orelse])
 
     def loop(self, s, state, known):
         """A loop: its body and step from ``state``; the state after it merges every way out (the module
         docstring says which)."""
-        inside = _Loop()
-        changed = set(assigned_vars(s.body + s.step))
-        body_known = {v: c for v, c in known.items() if v not in changed}
-        end = self.block(s.body, state, body_known, inside)
-        stepped = self.block(s.step, _merge([end, *inside.continues], s), body_known, inside)
         entry = _constant_truth(s.cond, known)
+        if entry is False:
+            return state  # never runs
+        inside = _Loop()
+        changed = frozenset(assigned_vars(s.body + s.step))
+        body_known = {v: c for v, c in known.items() if v not in changed}
+        start = _State(state.assigned, state.maybe | changed)  # the body is reached from its own end too
+        end = self.block(s.body, start, body_known, inside)
+        stepped = self.block(s.step, _merge([end, *inside.continues]), body_known, inside)
         forever = _constant_truth(s.cond, {}) is True  # while True: only a break leaves
         exits = list(inside.breaks)
         if not forever:
             exits.append(stepped)
             if entry is not True:
                 exits.append(state)
-        return _merge(exits, s)
+        return _merge(exits)
 
-    def reads(self, e, state, assigned):
-        """Raise :class:`Unassigned` for the first read in ``e`` of a tracked local not in ``assigned``
+    def reads(self, e, maybe):
+        """Raise :class:`Unassigned` for the first read in ``e`` of a tracked local not in ``maybe``
         (operands in evaluation order; a ``let`` assigns its local for its body only)."""
-        if e.op == "local" and e.attr in self.tracked and e.attr not in assigned:
-            raise Unassigned(e.attr, e.loc, state.causes.get(e.attr))
+        if e.op == "local" and e.attr in self.tracked and e.attr not in maybe:
+            raise Unassigned(e.attr, e.loc)
         if e.op == "let":
-            self.reads(e.args[0], state, assigned)
-            self.reads(e.args[1], state, assigned | {e.attr})
+            self.reads(e.args[0], maybe)
+            self.reads(e.args[1], maybe | {e.attr})
             return
         for a in e.args:
-            self.reads(a, state, assigned)
+            self.reads(a, maybe)
 
 
 def _constant_truth(cond, known):
@@ -181,16 +175,16 @@ def _constant_truth(cond, known):
 
 
 def first_unassigned_read(body, assigned_on_entry):
-    """The first read in ``body`` (a function's IR statements) of a local some path may reach before
-    assigning it, as an :class:`Unassigned` with its cause, or None. Locals in ``assigned_on_entry``
-    (parameters) count as assigned.
+    """The first read in ``body`` (a function's IR statements) of a local that no path reaching it has
+    assigned, as an :class:`Unassigned`, or None. Locals in ``assigned_on_entry`` (parameters) count as
+    assigned.
 
     >>> first_unassigned_read(fn.body, fn.params)  # doctest: +SKIP
     Unassigned('y')
     """
     entry = frozenset(assigned_on_entry)
     walk = _Walk(frozenset(assigned_vars(body)) - entry)
-    state = _State(entry, {})
+    state = _State(entry, entry)
     try:
         walk.block(body, state, {}, None)
     except Unassigned as found:
@@ -198,28 +192,14 @@ def first_unassigned_read(body, assigned_on_entry):
     return None
 
 
-def _explain(found):
-    """The error message for an :class:`Unassigned` read."""
-    name, cause = found.var.name, found.cause
-    if isinstance(cause, If):
-        return (f"'{name}' may be read before it is assigned (it is assigned only inside the `if` at line "
-                f"{cause.loc.line}); assign it before the `if`")
-    if isinstance(cause, Loop):
-        if _constant_truth(cause.cond, {}) is True:
-            why = f"it is not assigned on every path that leaves the loop at line {cause.loc.line} through a break"
-        else:
-            why = (f"it is not assigned on every path through the loop at line {cause.loc.line}: the loop may "
-                   "run zero times, or a break or continue may skip the assignment")
-        return f"'{name}' may be read before it is assigned ({why}); assign it before the loop"
-    return f"'{name}' may be read before it is assigned; assign it before this line"
-
-
 def check(fc, body, assigned_on_entry):
     """Raise a located :class:`~legionella.errors.CompileError` (through the FunctionCompiler ``fc``'s
-    source and call chain) at the first read in ``body`` that may find its local unassigned."""
+    source and call chain) at the first read in ``body`` that no path reaches with its local assigned."""
     found = first_unassigned_read(body, assigned_on_entry)
     if found is None:
         return
     loc = found.loc
-    raise CompileError(_explain(found), filename=loc.filename, lineno=loc.line, col=loc.col,
+    message = (f"'{found.var.name}' is read before any assignment to it (Python would raise "
+               "UnboundLocalError here); assign it before this line")
+    raise CompileError(message, filename=loc.filename, lineno=loc.line, col=loc.col,
                        text=fc.src.line_text(loc.line), chain=fc.chain)
