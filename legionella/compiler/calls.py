@@ -40,6 +40,9 @@ BY_KIND = {"abs": {"f": "FAbs", "i": "SAbs"}, "min": {"f": "FMin", "i": "SMin", 
            "max": {"f": "FMax", "i": "SMax", "u": "UMax"}, "clamp": {"f": "FClamp", "i": "SClamp", "u": "UClamp"}}
 KIND_FUNCTIONS = {builtins.abs: "abs", builtins.min: "min", builtins.max: "max", lang.clamp: "clamp"}
 
+NUMPY_HINT = ("; numpy functions and types do not run in kernels: use math.* (math.sqrt, math.exp...), abs, min, "
+              "max, and the lang casts (i32(x), f32(x)) on scalars")
+
 FORBIDDEN_BUILTINS = {
     builtins.print: "print() is not supported in kernels; write values to a Buffer and print on the host",
     builtins.range: "range() can only be used as the iterable of a for loop",
@@ -73,7 +76,8 @@ def call(fc, obj, node):
                              "buffer element one by one")
     if _key(obj) in FORBIDDEN_BUILTINS:
         raise fc.error(node, FORBIDDEN_BUILTINS[obj])
-    raise fc.error(node.func, f"{_name(obj)} cannot be called in a kernel")
+    hint = NUMPY_HINT if type(obj).__module__.startswith("numpy") or getattr(obj, "__module__", "") == "numpy" else ""
+    raise fc.error(node.func, f"{_name(obj)} cannot be called in a kernel{hint}")
 
 
 def _key(obj):

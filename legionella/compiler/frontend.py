@@ -636,7 +636,8 @@ class FunctionCompiler:
         if isinstance(base, Static) and isinstance(base.obj, tuple):  # a module-level tuple of constants
             k = self.value(node.slice)
             if not V.is_literal(k) or not isinstance(k.attr, int) or not -len(base.obj) <= k.attr < len(base.obj):
-                raise self.error(node.slice, f"a tuple constant is indexed with a literal in 0..{len(base.obj) - 1}")
+                raise self.error(node.slice, f"a tuple constant can only be indexed with a literal in 0..{len(base.obj) - 1} "
+                                             "(write a buffer to index it with a computed value)")
             return self.from_python(base.obj[k.attr], node)
         raise self.error(node, "only buffers, shapes and vectors can be indexed")
 

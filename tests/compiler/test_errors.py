@@ -12,7 +12,8 @@ import pytest
 import legionella as lg
 import snippets
 
-HEADER = "import math\nimport numpy as np\nfrom legionella.lang import *\nLIMIT = 4\nARR = np.zeros(3)\n"
+HEADER = ("import math\nimport numpy as np\nfrom legionella.lang import *\nLIMIT = 4\nARR = np.zeros(3)\n"
+          "WEIGHTS = (1.0, 2.0, 1.0)\n")
 HEADER_LINES = HEADER.count("\n")
 
 # (id, snippet, expected message fragment, line, column)
@@ -307,7 +308,9 @@ MORE_CASES = [
     ("print(a[0], end='')", "print() takes no keyword arguments"),
     ("x = global_id().w", "ivec3 has no component or swizzle 'w'"), ("x = ARR", "ndarray"),
     ("x = LIMIT(3)", "only functions, types and intrinsics can be called"),
-    ("x = np.sqrt(a[0])", "'sqrt' cannot be called in a kernel"),
+    ("x = WEIGHTS[i32(a[0])]", "a tuple constant can only be indexed with a literal in 0..2"),
+    ("x = np.sqrt(a[0])", "'sqrt' cannot be called in a kernel; numpy functions and types do not run in kernels"),
+    ("x = np.int32(a[0])", "'int32' cannot be called in a kernel; numpy functions and types do not run"),
     ("x = a[global_id()]", "indices and range() bounds must be integers, not ivec3"),
     ("for i in range(1.5): pass", "must be integers"), ("x = ~a[0]", "needs an integer operand"),
     ("x = min(vec2(1.0), 2.0)", "min() compares scalars"), ("x = dot(vec2(1.0), vec3(1.0))", "same type"),
