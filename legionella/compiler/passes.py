@@ -454,6 +454,10 @@ def enabled_passes(spec=None):
         return names
     if items == ["none"]:
         return set()
+    unknown = [i for i in items if i.lstrip("-") not in names]
+    if unknown:  # a typo would silently turn passes off
+        raise ValueError(f"LEGIONELLA_PASSES={spec!r}: no pass named {', '.join(unknown)}; the passes are "
+                         f"{', '.join(sorted(names))} (or none)")
     if all(i.startswith("-") for i in items):
         return names - {i[1:] for i in items}
     return names & set(items)

@@ -51,11 +51,12 @@ def device_key(info):
     return f"{info.uuid.hex()}-{info.driver_version:x}"
 
 
-def kernel_key(kernel_id, dependency_hash, device_key_, target):
+def kernel_key(kernel_id, dependency_hash, device_key_, target, variant=(True, False)):
     """The disk key of a kernel compiled for one device (the id too: it names the kernel unambiguously),
-    with the passes ``LEGIONELLA_PASSES`` switches on: they change the code."""
+    with the passes ``LEGIONELLA_PASSES`` switches on (they change the code) and the ``variant``:
+    ``compile_kernel``'s ``(vectorize, aliased)``."""
     text = "\0".join((kernel_id, dependency_hash, device_key_, target.key(), __version__,
-                      compiler_fingerprint(), ",".join(sorted(enabled_passes()))))
+                      compiler_fingerprint(), ",".join(sorted(enabled_passes())), repr(variant)))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

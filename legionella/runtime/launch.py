@@ -89,12 +89,14 @@ def check_workgroup(kernel, workgroup, device):
                           "(maxComputeWorkGroupInvocations, maxComputeWorkGroupSize): choose a smaller workgroup=")
 
 
-def compiled_kernel(kernel, device):
-    """The :class:`CompiledKernel` for ``device``, from the disk cache when there, else compiled and stored."""
-    key = cache.kernel_key(kernel.id, compiler.dependency_hash(kernel), device.disk_key, device.target)
+def compiled_kernel(kernel, device, vectorize=True, aliased=False):
+    """The :class:`CompiledKernel` for ``device`` (the variant ``compile_kernel``'s flags name), from the
+    disk cache when there, else compiled and stored."""
+    key = cache.kernel_key(kernel.id, compiler.dependency_hash(kernel), device.disk_key, device.target,
+                           variant=(vectorize, aliased))
     compiled = cache.load_kernel(key)
     if compiled is None:
-        compiled = kernel.compile(device.target)
+        compiled = compiler.compile_kernel(kernel, device.target, vectorize=vectorize, aliased=aliased)
         counters.bump("codegen")
         cache.store_kernel(key, compiled)
     return compiled
@@ -254,20 +256,18 @@ class Launcher:
 
     def one_element_launcher(self):
         """The launcher of this kernel compiled with one element per invocation: for arguments bound at
-        offsets the vector views cannot use (compiled on first need; not cached on disk)."""
+        offsets the vector views cannot use (compiled, or loaded from the disk cache, on first need)."""
         if self.fallback is None:
-            compiled = compiler.compile_kernel(self.kernel, self.device.target, vectorize=False,
-                                               aliased=self.aliased)
-            counters.bump("codegen")
+            compiled = compiled_kernel(self.kernel, self.device, vectorize=False, aliased=self.aliased)
             self.fallback = Launcher(self.kernel, self.device, compiled=compiled, aliased=self.aliased)
         return self.fallback
 
     def aliased_launcher(self):
         """The launcher of this kernel compiled with every buffer decorated ``Aliased``: for launches that
-        pass one array for several parameters and write it (compiled on first need; not cached on disk)."""
+        pass one array for several parameters and write it (compiled, or loaded from the disk cache, on first
+        need)."""
         if self.aliased_variant is None:
-            compiled = compiler.compile_kernel(self.kernel, self.device.target, aliased=True)
-            counters.bump("codegen")
+            compiled = compiled_kernel(self.kernel, self.device, aliased=True)
             self.aliased_variant = Launcher(self.kernel, self.device, compiled=compiled, aliased=True)
         return self.aliased_variant
 

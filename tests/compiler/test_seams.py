@@ -138,6 +138,9 @@ def test_pass_switches():
     assert passes.enabled_passes("-cse,-inline") == {"fold", "dce", "vectorize", "sink"}
     assert passes.enabled_passes("none") == set()
     assert passes.enabled_passes("fold") == {"fold"}
+    for typo in ("bogus", "fold,bogus", "-cse,-inlin"):  # a typo must not turn passes off unnoticed
+        with pytest.raises(ValueError, match="no pass named (bogus|-inlin); the passes are cse, dce, fold"):
+            passes.enabled_passes(typo)
 
 
 def square(x):

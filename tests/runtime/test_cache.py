@@ -27,10 +27,22 @@ print(json.dumps(lg.stats()))
 '''
 
 
-def launch_in_new_process(cache_dir):
+LAUNCH_ALIASED = '''
+import json
+import numpy as np
+import legionella as lg
+from kernels import inc_into as k
+a = lg.array(np.arange(100, dtype=np.int32))
+k[100](a, a)  # one array for both parameters, written: the aliased variant
+assert (a.numpy() == np.arange(100) + 1).all()
+print(json.dumps(lg.stats()))
+'''
+
+
+def launch_in_new_process(cache_dir, script=LAUNCH_ONCE):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]),
            "LEGIONELLA_CACHE_DIR": str(cache_dir)}
-    run = subprocess.run([sys.executable, "-c", LAUNCH_ONCE], capture_output=True, text=True, env=env,
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                          timeout=120)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -63,6 +75,13 @@ def test_a_second_process_finds_its_kernels_in_the_disk_cache(cache_dir):
     assert list((cache_dir / cache.PIPELINES).glob("*.bin"))  # the driver's pipeline cache is saved too
     second = launch_in_new_process(cache_dir)
     assert (second["codegen"], second["disk_hits"]) == (0, 1)
+
+
+def test_kernel_variants_are_found_in_the_disk_cache_too(cache_dir):
+    first = launch_in_new_process(cache_dir, LAUNCH_ALIASED)
+    assert (first["codegen"], first["disk_writes"]) == (2, 2)  # the kernel, then its aliased variant
+    second = launch_in_new_process(cache_dir, LAUNCH_ALIASED)
+    assert (second["codegen"], second["disk_hits"]) == (0, 2)
 
 
 def test_a_corrupt_entry_is_ignored_and_rebuilt(cache_dir):
