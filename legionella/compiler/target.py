@@ -22,9 +22,11 @@ class Target:
     subgroup_size: int = 32
     subgroup_operations: frozenset = frozenset()  # of "basic", "vote", "arithmetic", "ballot", "shuffle"
     subgroup_extended_types: bool = False  # subgroup operations on 8-, 16- and 64-bit values
-    max_shared_memory: int = 16384
-    max_workgroup_invocations: int = 128
-    max_workgroup_size: tuple = (128, 128, 64)
+    # The generic target's limits are those every current desktop and mobile GPU (and lavapipe) meets, and
+    # the default workgroup (256) fits them; Vulkan's own minimums (16 KiB, 128) would refuse common kernels.
+    max_shared_memory: int = 32768
+    max_workgroup_invocations: int = 256
+    max_workgroup_size: tuple = (256, 256, 64)
     max_push_constants: int = 128
     vendor: str = "generic"  # "nvidia", "amd", "intel", "llvmpipe", ...
     device_name: str = "a generic Vulkan 1.1 device"  # for error messages: "the device (NAME) ..."

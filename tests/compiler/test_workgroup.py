@@ -436,8 +436,8 @@ BAD = [
     ("shared-too-large", """
         def k(a: Buffer[f32]):
             small = shared(f32, 1024)
-            tile = shared(f32, (TILE, 64, 4))
-        """, FULL, ["20480 bytes of shared memory", "the 16384 bytes"], 3, 12),
+            tile = shared(f32, (TILE, 64, 8))
+        """, FULL, ["36864 bytes of shared memory", "the 32768 bytes"], 3, 12),
     ("shared-shape-not-constant", """
         def k(a: Buffer[f32]):
             tile = shared(f32, len(a))

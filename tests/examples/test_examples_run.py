@@ -39,3 +39,22 @@ def test_example_runs_and_checks_its_result(name, tmp_path):
     device = device_of_a_fresh_process(env)
     assert EXAMPLES[name] in run.stdout and f" on {device.name}: " in run.stdout, run.stdout
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_kernel_compiles_for_the_generic_target(name):
+    """`legionella disasm --generic` is what troubleshooting.md asks for in a bug report: it must work for
+    every kernel we ship (the generic target's limits once refused sgemm's shared memory)."""
+    import importlib
+
+    import legionella as lg
+    from legionella.compiler import Target, compile_kernel
+    from legionella.importer import install
+    sys.modules.pop(f"examples.{name}", None)
+    with install():  # the examples use markers
+        module = importlib.import_module(f"examples.{name}")
+    sys.modules.pop(f"examples.{name}")
+    kernels = [k for k in vars(module).values() if isinstance(k, lg.Kernel)]
+    assert kernels
+    for kernel in kernels:
+        compile_kernel(kernel, Target())
