@@ -96,7 +96,8 @@ def build_parser():
                    help="compile for a conservative Vulkan 1.1 device instead (no Vulkan needed)")
     p.set_defaults(func=cmd_disasm)
     p = sub.add_parser("cache", help="show or clear the on-disk kernel cache",
-                       description="The cache lives in LEGIONELLA_CACHE_DIR (default ~/.cache/legionella).")
+                       description="The cache lives in LEGIONELLA_CACHE_DIR (default $XDG_CACHE_HOME/legionella, "
+                                   "else ~/.cache/legionella).")
     p.add_argument("action", choices=("info", "clear"))
     p.set_defaults(func=cmd_cache)
     return parser

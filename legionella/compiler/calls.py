@@ -46,6 +46,7 @@ NUMPY_HINT = ("; numpy functions and types do not run in kernels: use math.* (ma
 FORBIDDEN_BUILTINS = {
     builtins.print: "print() is not supported in kernels; write values to a Buffer and print on the host",
     builtins.range: "range() can only be used as the iterable of a for loop",
+    math.trunc: "math.trunc() is not available in kernels; i32(x) truncates toward zero",
 }
 
 

@@ -11,6 +11,8 @@ bound at compile time), so an unannotated helper is specialised per call site.
 import ast
 import functools
 
+import numpy as np
+
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
 from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
@@ -639,7 +641,11 @@ class FunctionCompiler:
                 raise self.error(node.slice, f"a tuple constant can only be indexed with a literal in 0..{len(base.obj) - 1} "
                                              "(write a buffer to index it with a computed value)")
             return self.from_python(base.obj[k.attr], node)
-        raise self.error(node, "only buffers, shapes and vectors can be indexed")
+        hint = ""
+        if isinstance(base, Static) and isinstance(base.obj, (list, dict, np.ndarray)):
+            hint = (f"; a module-level {type(base.obj).__name__} is host data: pass it to the kernel as a Buffer "
+                    "(lg.array(...)), or make it a tuple of constants")
+        raise self.error(node, f"only buffers, shapes and vectors can be indexed{hint}")
 
     def element(self, buffer, node):
         """``a[i]`` / ``a[i, j]``: the linear row-major index of one element."""

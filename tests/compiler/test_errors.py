@@ -217,7 +217,12 @@ CASES = [
     ("numpy-array-global", """
         def k(a: Buffer[f32]):
             a[0] = ARR[0]
-        """, "only buffers, shapes and vectors can be indexed", 2, 12),
+        """, "only buffers, shapes and vectors can be indexed; a module-level ndarray is host data: pass it "
+             "to the kernel as a Buffer", 2, 12),
+    ("math-trunc", """
+        def k(a: Buffer[f32]):
+            a[0] = math.trunc(a[1])
+        """, "math.trunc() is not available in kernels; i32(x) truncates toward zero", 2, 12),
     ("int-power-variable", """
         def k(a: Buffer[i32]):
             a[0] = a[1] ** a[2]
