@@ -172,8 +172,9 @@ class FunctionCompiler:
             out.append(ExprStmt(self.loc(node), value))
 
     def stmt_assign(self, node, out):
-        if len(node.targets) != 1:
-            raise self.error(node, "chained assignment (a = b = ...) is not supported; assign one at a time")
+        if len(node.targets) > 1:
+            self.assign_chain(node, out)
+            return
         if workgroup.is_shared_declaration(self, node):
             workgroup.declare_shared(self, node)
             return
@@ -303,6 +304,21 @@ class FunctionCompiler:
             self.assign_tuple(target, value_node, out)
             return
         self.store(target, self.value(value_node, "assigned to a variable"), out, value_node)
+
+    def assign_chain(self, node, out):
+        """``a = b[i] = value``: the value evaluated once, then stored into each target from left to right,
+        as Python does; a literal is stored as a literal, so each target converts it to its own type."""
+        if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets):
+            raise self.error(node, "chained assignment to a tuple (a, b = c = ...) is not supported; assign one "
+                                   "at a time")
+        value = self.value(node.value, "assigned to a variable")
+        if not V.is_literal(value):
+            value = self.checked(node.value, V.default_typed, value)
+            tmp = Var("chain.value", value.type)
+            out.append(Assign(self.loc(node), tmp, value))
+            value = Expr("local", value.type, attr=tmp, loc=self.loc(node))
+        for target in node.targets:
+            self.store(target, value, out, node.value)
 
     def assign_tuple(self, target, value_node, out):
         """``a, b = ...``: from a tuple literal, a tuple-returning call, a vector or a shape."""
@@ -528,7 +544,12 @@ class FunctionCompiler:
         return e if e.type == i32 else Expr("convert", i32, (e,), loc=e.loc)
 
     def condition(self, node):
-        """A condition under Python truthiness, as a bool expression."""
+        """A condition under Python truthiness, as a bool expression. ``a and b`` there is the truth of
+        each operand, whatever its type (``if m[i] and i > 0:``); as a value it needs bools (see
+        :meth:`expr_boolop`)."""
+        if isinstance(node, ast.BoolOp):
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            return V.logical(op, [self.condition(v) for v in node.values], self.loc(node))
         return self.checked(node, V.truth, self.value(node))
 
     def expr_constant(self, node):

@@ -201,10 +201,10 @@ CASES = [
             if a[0] is None:
                 pass
         """, "'is' and 'in' are not supported", 2, 8),
-    ("chained-assignment", """
+    ("chained-assignment-to-a-tuple", """
         def k(a: Buffer[f32]):
-            x = y = 1.0
-        """, "chained assignment", 2, 5),
+            x, y = z = vec2(1.0)
+        """, "chained assignment to a tuple", 2, 5),
     ("whole-struct-copy", """
         import dataclasses
         @dataclasses.dataclass
