@@ -4,6 +4,8 @@ import itertools
 import sys
 import textwrap
 
+import pytest
+
 import legionella as lg
 from legionella.compiler import Target, compile_kernel
 
@@ -21,3 +23,16 @@ def compile_snippet(header, snippet, tmp_path, target=Target()):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return compile_kernel(lg.kernel(module.k), target)
+
+
+def refused_snippet(header, snippet, tmp_path, message, line, col, target=Target()):
+    """Compile a snippet that must fail: assert the CompileError's message has ``message`` and points at
+    ``line`` (counted from the snippet's first line) and ``col``, in kernel ``k``; return the error."""
+    with pytest.raises(lg.CompileError) as info:
+        compile_snippet(header, snippet, tmp_path, target)
+    e = info.value
+    assert message in e.message, str(e)
+    assert (e.lineno, e.col) == (header.count("\n") + line, col), str(e)
+    assert e.filename.endswith(".py") and e.text is not None and "^" in str(e)
+    assert "in kernel 'k'" in str(e)
+    return e
