@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import CompileError
 from ..lang.binding import BindingDecl
-from ..lang.types import BufferType, ScalarType, StructType, VectorType, boolean, i32, u32
+from ..lang.types import BufferType, MatrixType, ScalarType, StructType, VectorType, boolean, i32, u32
 from . import assignment, calls, helpers, ranges, sharing, uniforms, values as V, workgroup
 from .ir import (Assign, Break, BufferRef, Continue, Expr, ExprStmt, If, Loop, Return, Store, Var,
                  has_effect)
@@ -312,6 +312,10 @@ class FunctionCompiler:
             raise self.error(node, "chained assignment to a tuple (a, b = c = ...) is not supported; assign one "
                                    "at a time")
         value = self.value(node.value, "assigned to a variable")
+        if isinstance(value.type, (VectorType, MatrixType)):
+            raise self.error(node, f"chained assignment of a {value.type.name}: in Python every name would be one "
+                                   "object, which a component store changes for all, while the device copies; "
+                                   "assign the names one at a time (w = v * 1.0 makes a copy)")
         if not V.is_literal(value):
             value = self.checked(node.value, V.default_typed, value)
             tmp = Var("chain.value", value.type)

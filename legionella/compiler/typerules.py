@@ -78,7 +78,7 @@ def require_fits(value, scalar):
 
 def weak_with(value, other):
     """The type a Python literal ``value`` takes next to a typed operand of type ``other`` (NEP 50); next
-    to a bool, an int or float literal takes its own type (i32, f32) and the bool converts to it."""
+    to a bool (in a comparison: arithmetic refuses it), an int or float literal takes its own type."""
     s = scalar_of(other)
     if s is None:
         raise TypeRuleError(f"cannot combine a literal with a {other.name}")

@@ -53,6 +53,10 @@ def coerce(e, t):
                                 "truncate it")
         if s.kind in "iu" and not isinstance(e.attr, bool):
             require_fits(e.attr, s)  # a[0] = -1 into a u32 buffer: numpy raises, so do we
+        largest = float(np.finfo(s.dtype).max) if s.kind == "f" else None
+        if largest is not None and largest < abs(e.attr) < float("inf"):
+            raise TypeRuleError(f"the literal {e.attr!r} is beyond {s.name}'s range (largest {largest:.4g}); "
+                                f"write f64({e.attr!r}) or math.inf")
         c = const(_component_value(e.attr, s), s, e.loc)
         return splat(c, t) if isinstance(t, VectorType) else c
     if isinstance(e.type, ScalarType) and isinstance(t, VectorType):
@@ -119,6 +123,19 @@ def _check_operands(op, t):
         raise TypeRuleError(f"operator '{OP_SYMBOLS[op]}' needs integer operands, not {t.name}")
 
 
+def _refuse_bool_with_literal(op, a, b):
+    """``(x > 2) * 5``: numpy gives a bool with a Python number its default int64 (float64 for a float),
+    which the emulator follows and a device may lack, so the bool must be converted first."""
+    for bool_side, other in ((a, b), (b, a)):
+        if (is_literal(other) and type(other.attr) in (int, float) and not is_literal(bool_side)
+                and getattr(scalar_of(bool_side.type), "kind", None) == "b"):
+            cast = "f32" if type(other.attr) is float else "i32"
+            terms = [f"{cast}(cond)", repr(other.attr)] if bool_side is a else [repr(other.attr), f"{cast}(cond)"]
+            raise TypeRuleError(f"a bool {OP_SYMBOLS[op]} the literal {other.attr!r}: numpy makes it "
+                                f"{'float64' if cast == 'f32' else 'int64'}, as kernel.emulate does; convert the "
+                                f"bool first: {f' {OP_SYMBOLS[op]} '.join(terms)}")
+
+
 OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
               "lshift": "<<", "rshift": ">>", "bitand": "&", "bitor": "|", "bitxor": "^", "eq": "==",
               "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "matmul": "@"}
@@ -132,6 +149,7 @@ def binary(op, a, b, loc):
         return fold_literals(op, a, b, loc)
     if is_matrix(a) or is_matrix(b):
         return matrix_binary(op, a, b, loc)
+    _refuse_bool_with_literal(op, a, b)
     t = common_type(a, b)
     _check_operands(op, t)
     if op == "pow":

@@ -201,6 +201,14 @@ CASES = [
             if a[0] is None:
                 pass
         """, "'is' and 'in' are not supported", 2, 8),
+    ("chained-assignment-of-a-vector", """
+        def k(a: Buffer[f32]):
+            v = w = vec2(1.0, 2.0)
+        """, "chained assignment of a vec2: in Python every name would be one object", 2, 5),
+    ("chained-assignment-of-a-matrix", """
+        def k(a: Buffer[f32]):
+            m = n = mat2(1.0)
+        """, "chained assignment of a mat2", 2, 5),
     ("chained-assignment-to-a-tuple", """
         def k(a: Buffer[f32]):
             x, y = z = vec2(1.0)
@@ -319,7 +327,8 @@ MORE_CASES = [
     ("x = a[global_id()]", "indices and range() bounds must be integers, not ivec3"),
     ("for i in range(1.5): pass", "must be integers"), ("x = ~a[0]", "needs an integer operand"),
     ("x = min(vec2(1.0), 2.0)", "min() compares scalars"), ("x = dot(vec2(1.0), vec3(1.0))", "same type"),
-    ("x = 2 ** 100", "does not fit in i32"), ("x = 1 // 0", "division by zero"),
+    ("x = 2 ** 100", "does not fit in i32"), ("a[0] = 1e40", "the literal 1e+40 is beyond f32's range"),
+    ("x = a[0] * 1e300", "beyond f32's range (largest 3.403e+38); write f64(1e+300)"), ("x = 1 // 0", "division by zero"),
     ("x = vec4(1.0).xyzwx", "no component or swizzle 'xyzwx'"), ("a[0] += vec2(1.0)", "cannot convert vec2"),
     ("x = math.nosuch", "has no attribute 'nosuch'"), ("x = i64(1)", "this needs i64"),
     ("x = vec2(1.0)[i32(a[0])]", "a vec2 index must be a literal"),
