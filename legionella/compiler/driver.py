@@ -5,6 +5,7 @@ than its id: the id hashes only the kernel's own source and options, and a reloa
 changed makes new Kernels with the same ids. The runtime's disk cache adds
 :func:`~.resolve.dependency_hash` for the helpers.
 """
+from ..errors import CompileError
 from .artifact import CompiledKernel
 from .entry import build_program
 from .lower import lower
@@ -36,8 +37,22 @@ def compile_kernel(kernel, target, vectorize=True, aliased=False):
     return compiled
 
 
+def check_workgroup(kernel, workgroup, target):
+    """Raise a :class:`CompileError` at the kernel's definition when ``workgroup`` (3 ints) exceeds the
+    target's limits (``maxComputeWorkGroupInvocations``, ``maxComputeWorkGroupSize`` on a device): a
+    pipeline with it would be invalid, with undefined results."""
+    invocations = workgroup[0] * workgroup[1] * workgroup[2]
+    sizes = tuple(target.max_workgroup_size)
+    if invocations > target.max_workgroup_invocations or any(n > m for n, m in zip(workgroup, sizes)):
+        raise CompileError(f"kernel {kernel.__name__!r} has workgroup {workgroup} ({invocations} invocations); "
+                           f"{target.device_name} allows at most {target.max_workgroup_invocations} invocations "
+                           f"and {sizes} per dimension: choose a smaller workgroup=",
+                           filename=kernel.filename, lineno=kernel.lineno)
+
+
 def _compile(kernel, target, vectorize=True, aliased=False):
     workgroup = choose_workgroup(kernel)
+    check_workgroup(kernel, workgroup, target)
     program = build_program(kernel, target, workgroup)
     program.aliased = aliased
     if vectorize:

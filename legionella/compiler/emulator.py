@@ -401,10 +401,10 @@ def _bind_arguments(kernel, args, kwargs):
     signature = inspect.signature(fn)
     try:
         call = signature.bind(*args, **kwargs)
-    except TypeError:
+    except TypeError as e:
         names = ", ".join(signature.parameters)
-        raise TypeError(f"kernel {kernel.__name__!r} takes {len(signature.parameters)} arguments ({names}), "
-                        f"got {len(args) + len(kwargs)}") from None
+        raise TypeError(f"kernel {kernel.__name__!r} takes {len(signature.parameters)} arguments ({names}): "
+                        f"{e}") from None
     call.apply_defaults()  # every parameter in order: the values below are passed by position
     annotations = inspect.get_annotations(fn, eval_str=True)
     bound = _BoundArguments()

@@ -457,10 +457,12 @@ def enabled_passes(spec=None):
     unknown = [i for i in items if i.lstrip("-") not in names]
     if unknown:  # a typo would silently turn passes off
         raise ValueError(f"LEGIONELLA_PASSES={spec!r}: no pass named {', '.join(unknown)}; the passes are "
-                         f"{', '.join(sorted(names))} (or none)")
-    if all(i.startswith("-") for i in items):
-        return names - {i[1:] for i in items}
-    return names & set(items)
+                         f"{', '.join(sorted(names))}, or none alone")
+    removed = [i[1:] for i in items if i.startswith("-")]
+    if removed and len(removed) != len(items):
+        raise ValueError(f"LEGIONELLA_PASSES={spec!r} mixes passes to keep with passes to turn off: write "
+                         "either -cse,-inline (all but those) or fold,dce (exactly those)")
+    return names - set(removed) if removed else set(items)
 
 
 def dump_requested(what):

@@ -76,19 +76,6 @@ def kept_arguments(args):
     return tuple(kept)
 
 
-def check_workgroup(kernel, workgroup, device):
-    """Raise a :class:`DeviceError` naming the kernel's file and line when ``workgroup`` (3 ints) exceeds
-    the device's limits: a pipeline with it would be invalid, with undefined results."""
-    invocations = workgroup[0] * workgroup[1] * workgroup[2]
-    max_invocations = device.limits["maxComputeWorkGroupInvocations"]
-    max_size = tuple(device.limits["maxComputeWorkGroupSize"])
-    if invocations > max_invocations or any(n > m for n, m in zip(workgroup, max_size)):
-        raise DeviceError(f"{kernel.filename}:{kernel.lineno}: kernel {kernel.__name__!r} has workgroup "
-                          f"{workgroup} ({invocations} invocations); {device.name} allows at most "
-                          f"{max_invocations} invocations and {max_size} per dimension "
-                          "(maxComputeWorkGroupInvocations, maxComputeWorkGroupSize): choose a smaller workgroup=")
-
-
 def compiled_kernel(kernel, device, vectorize=True, aliased=False):
     """The :class:`CompiledKernel` for ``device`` (the variant ``compile_kernel``'s flags name), from the
     disk cache when there, else compiled and stored."""
@@ -126,7 +113,6 @@ class Launcher:
         self.nparams = len(self.binders)
         self.param_names = ", ".join(p.name for p in self.compiled.params)
         self.workgroup = self.compiled.workgroup
-        check_workgroup(kernel, self.workgroup, device)
         self.push_size = self.compiled.push_constant_size
         if self.push_size < HEADER.size:
             raise DeviceError(f"kernel {self.name!r}: {self.push_size} bytes of push constants, fewer than the "
@@ -231,7 +217,9 @@ class Launcher:
         missing = self.nparams - len(args)
         if 0 < missing <= len(defaults):
             return tuple(args) + tuple(defaults.values())[len(defaults) - missing:]
-        raise TypeError(f"kernel {self.name!r} takes {self.nparams} arguments ({self.param_names}), got {len(args)}")
+        least = self.nparams - len(defaults)
+        count = f"{least} to {self.nparams}" if defaults else str(self.nparams)
+        raise TypeError(f"kernel {self.name!r} takes {count} arguments ({self.param_names}), got {len(args)}")
 
     @property
     def defaults(self):

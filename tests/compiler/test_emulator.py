@@ -212,8 +212,11 @@ def test_arguments_are_checked_like_the_runtime_checks_them(args, error, message
 
 
 def test_argument_count_is_checked():
-    with pytest.raises(TypeError, match=r"kernel 'scale' takes 3 arguments \(a, s, n\), got 2"):
+    with pytest.raises(TypeError, match=r"kernel 'scale' takes 3 arguments \(a, s, n\): missing a required "
+                                         r"argument: 'n'"):
         emulate(scale, 1, np.zeros((1, 4), np.float32), 1.0)
+    with pytest.raises(TypeError, match=r"got an unexpected keyword argument 'w'"):
+        emulate(scale, 1, np.zeros((1, 4), np.float32), 1.0, 2, w=3)
 
 
 def test_rank_mismatch_names_the_parameter():

@@ -138,9 +138,11 @@ def test_pass_switches():
     assert passes.enabled_passes("-cse,-inline") == {"fold", "dce", "vectorize", "sink"}
     assert passes.enabled_passes("none") == set()
     assert passes.enabled_passes("fold") == {"fold"}
-    for typo in ("bogus", "fold,bogus", "-cse,-inlin"):  # a typo must not turn passes off unnoticed
-        with pytest.raises(ValueError, match="no pass named (bogus|-inlin); the passes are cse, dce, fold"):
+    for typo in ("bogus", "fold,bogus", "-cse,-inlin", "none,fold"):  # a typo must not turn passes off unnoticed
+        with pytest.raises(ValueError, match="no pass named (bogus|-inlin|none); the passes are cse, dce, fold"):
             passes.enabled_passes(typo)
+    with pytest.raises(ValueError, match="mixes passes to keep with passes to turn off"):
+        passes.enabled_passes("-cse,fold")
 
 
 def square(x):
@@ -188,3 +190,16 @@ def test_dump_ir_and_spirv(monkeypatch, capsys):
     for title in ("after frontend", "after fold", "after inline", "after dce", "after cse", "SPIR-V of"):
         assert title in err
     assert "kernel optimisable(" in err
+
+
+@lg.kernel(workgroup=(512,))
+def too_wide_for_the_generic_target(a: Buffer[f32]):
+    a[global_id().x] = 1.0
+
+
+def test_a_workgroup_beyond_the_targets_limits_is_a_compile_error_at_the_kernel():
+    with pytest.raises(lg.CompileError) as info:
+        compile_kernel(too_wide_for_the_generic_target, Target())
+    e = info.value
+    assert "has workgroup (512, 1, 1) (512 invocations); a generic Vulkan 1.1 device allows at most 256" in e.message
+    assert e.filename == __file__ and e.lineno == too_wide_for_the_generic_target.lineno

@@ -302,5 +302,5 @@ def test_a_workgroup_beyond_the_devices_limits_is_refused_naming_the_kernel(work
     if math.prod(workgroup) <= limits["maxComputeWorkGroupInvocations"] and all(
             n <= m for n, m in zip(workgroup, limits["maxComputeWorkGroupSize"])):
         pytest.skip(f"{lg.device().name} allows workgroup {workgroup}")
-    with pytest.raises(DeviceError, match=r"test_launch.py:\d+: kernel 'too_wide' has workgroup .*choose a smaller"):
+    with pytest.raises(lg.CompileError, match=r"test_launch.py:\d+: kernel 'too_wide' has workgroup .*choose a smaller"):
         too_wide[16](lg.zeros(16, dtype=np.int32))
