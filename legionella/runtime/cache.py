@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pathlib
+import stat
 import struct
 
 from .. import __version__
@@ -76,11 +77,28 @@ def atomic_write(path, data):
         return False
 
 
+MAX_ENTRY_BYTES = 1 << 28  # a kernel entry is KBs, a pipeline cache MBs; anything larger is not ours
+
+
 def _read(path):
+    """The bytes of the regular file ``path``, or None: missing, unreadable, not a regular file (a link
+    to /dev/zero or a FIFO in a shared cache directory must not hang or exhaust the process) or larger
+    than MAX_ENTRY_BYTES."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_ENTRY_BYTES + 1)
+        return data if len(data) <= MAX_ENTRY_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _reject_constant(name):

@@ -152,3 +152,16 @@ def test_switched_off_passes_make_another_disk_key(monkeypatch):
     assert cache.kernel_key("m:k#0", "deps", "device", target) != key
     monkeypatch.setenv("LEGIONELLA_PASSES", "")
     assert cache.kernel_key("m:k#0", "deps", "device", target) == key
+
+
+def test_an_entry_that_is_not_a_regular_file_is_a_miss_without_reading_it(cache_dir):
+    launch_in_new_process(cache_dir)
+    entry, = kernel_files(cache_dir)
+    entry.unlink()
+    entry.symlink_to("/dev/zero")  # reading it whole would never end
+    run = launch_in_new_process(cache_dir)
+    assert (run["codegen"], run["disk_hits"]) == (1, 0)
+    entry.unlink()
+    os.mkfifo(entry)  # opening it for reading would block
+    run = launch_in_new_process(cache_dir)
+    assert (run["codegen"], run["disk_hits"]) == (1, 0)
