@@ -35,8 +35,9 @@ def describe_devices():
         return f"Vulkan is not usable here: {_vk.LOAD_ERROR}; {_vk.INSTALL_HINT}."
     try:
         listed = devices()
-    except DeviceError as e:
-        return f"No usable Vulkan device ({e}); {_vk.INSTALL_HINT}."
+    except DeviceError as e:  # its message may carry the install hint already
+        hint = "" if _vk.INSTALL_HINT in str(e) else f"; {_vk.INSTALL_HINT}"
+        return f"No usable Vulkan device ({e}){hint}."
     if not listed:
         return f"No Vulkan device found; {_vk.INSTALL_HINT}."
     lines = []
