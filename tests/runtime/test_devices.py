@@ -133,3 +133,11 @@ def test_use_device_blocks_are_counted_out_again():
                 raise KeyError("leaves both blocks")
     assert vkdevice._overrides == 0
     assert lg.device() is first
+
+
+def test_legionella_devices_without_a_driver_gives_the_install_hint_once():
+    no_driver = {"VK_DRIVER_FILES": "/nonexistent.json", "VK_ICD_FILENAMES": "/nonexistent.json"}
+    run = run_python("from legionella.cli import main; main(['devices'])", **no_driver)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("No usable Vulkan device (")
+    assert run.stdout.count("apt-get install mesa-vulkan-drivers") == 1
