@@ -9,8 +9,9 @@ literal stored straight into such a local is a numpy constant of the local's typ
 (:func:`emulated_code`). A non-literal value stored into an annotated local keeps its own type there.
 
 Only ``LOAD_CONST literal; STORE_FAST/STORE_DEREF local`` pairs change, one instruction each (same size),
-so no jump moves. A store reached by a jump (``x = 0 if c else 1``), a tuple assignment (``k, n = 0, 0``)
-and a literal outside ``i32`` are left as they were: write ``i32(0)`` there when the local must wrap.
+so no jump moves; a constant tuple unpacked into locals (``k, n = 0, 0``) becomes a tuple of such
+constants. A store reached by a jump (``x = 0 if c else 1``) and a literal outside the local's type are
+left as they were: write ``i32(0)`` there when the local must wrap.
 
 >>> def f():
 ...     n = 1 << 30
@@ -95,27 +96,68 @@ def typed_literal_code(code, annotated=None):
     for instruction in instructions:
         if instruction.opcode in _LOCAL_STORES:
             first_stores.setdefault(instruction.argval, instruction)
-    stores = [(load, store) for load, store in zip(instructions, instructions[1:])
-              if store.opcode in _LOCAL_STORES and load.opcode in _LITERAL_LOADS
-              and type(load.argval) in _DEVICE_TYPES and not store.is_jump_target]
-    typed = {store.argval: _DEVICE_TYPES[type(load.argval)] for load, store in stores
+    stores = _literal_stores(instructions)
+    typed = {store.argval: _DEVICE_TYPES[type(value)] for load, position, value, store in stores
              if first_stores[store.argval] is store and store.argval not in parameters}
     typed.update(annotated)
     co_code = bytearray(code.co_code)
-    for load, store in stores:
-        value = _literal(load, typed.get(store.argval))
+    for load, targets in _targets_by_load(stores).items():
+        value = _typed_constant(load.argval, targets, typed)
         if value is not None and len(consts) <= _MAX_ARG and load.arg <= _MAX_ARG:
             co_code[load.offset:load.offset + 2] = bytes((_LOAD_CONST, len(consts)))
             consts.append(value)
     return code.replace(co_code=bytes(co_code), co_consts=tuple(consts))
 
 
-def _literal(load, scalar_type):
-    """The literal ``load`` pushes as a ``scalar_type`` (a numpy scalar type), or None where there is no
-    type or the value does not fit it (an int literal into a narrower integer or unsigned type)."""
+def _literal_stores(instructions):
+    """``(load, position, literal, store)`` for each bare literal stored straight into a local: ``x = 3``
+    (position None: one load, one store), and each number of a constant tuple unpacked into locals,
+    ``k, n = 0, 0`` (its position in the tuple: one load, UNPACK_SEQUENCE, a store per item)."""
+    found = []
+    for i, load in enumerate(instructions):
+        if load.opcode not in _LITERAL_LOADS:
+            continue
+        value, following = load.argval, instructions[i + 1:]
+        if type(value) in _DEVICE_TYPES and following and _plain_store(following[0]):
+            found.append((load, None, value, following[0]))
+        elif (type(value) is tuple and len(following) > len(value) and following[0].opname == "UNPACK_SEQUENCE"
+              and following[0].arg == len(value) and all(map(_plain_store, following[1:len(value) + 1]))):
+            found += [(load, position, item, store) for position, (item, store) in enumerate(zip(value, following[1:]))
+                      if type(item) in _DEVICE_TYPES]
+    return found
+
+
+def _plain_store(instruction):
+    """A store into a local that no jump reaches (``x = 0 if c else 1`` joins two values there)."""
+    return instruction.opcode in _LOCAL_STORES and not instruction.is_jump_target
+
+
+def _targets_by_load(stores):
+    """``{load: {position: local name}}`` from :func:`_literal_stores`' entries."""
+    targets = {}
+    for load, position, _, store in stores:
+        targets.setdefault(load, {})[position] = store.argval
+    return targets
+
+
+def _typed_constant(value, targets, typed):
+    """The constant ``value`` (a literal, or a tuple of them at the ``targets`` positions) with what is
+    stored into typed locals converted to their types; None when nothing changes."""
+    if type(value) is not tuple:
+        return _literal(value, typed.get(targets[None]))
+    items, changed = list(value), False
+    for position, name in targets.items():
+        item = _literal(items[position], typed.get(name))
+        if item is not None:
+            items[position], changed = item, True
+    return tuple(items) if changed else None
+
+
+def _literal(value, scalar_type):
+    """The literal ``value`` as a ``scalar_type`` (a numpy scalar type), or None where there is no type or
+    the value does not fit it (an int literal into a narrower integer or unsigned type)."""
     if scalar_type is None:
         return None
-    value = load.argval
     if type(value) is int and issubclass(scalar_type, np.integer):
         limits = np.iinfo(scalar_type)
         if not limits.min <= value <= limits.max:

@@ -646,7 +646,8 @@ class FunctionCompiler:
             return self.element(base.obj, node)
         if isinstance(base, Shape):
             k = self.value(node.slice)
-            if not V.is_literal(k) or not isinstance(k.attr, int) or not -base.buffer.type.ndim <= k.attr < base.buffer.type.ndim:
+            ndim = base.buffer.type.ndim
+            if not V.is_literal(k) or not isinstance(k.attr, int) or not -ndim <= k.attr < ndim:
                 raise self.error(node.slice, f"a.shape[k] needs a literal k in 0..{base.buffer.type.ndim - 1}")
             return Expr("shape", i32, attr=(base.buffer, k.attr % base.buffer.type.ndim), loc=loc)
         if isinstance(base, Place):
@@ -663,7 +664,8 @@ class FunctionCompiler:
         if isinstance(base, Static) and isinstance(base.obj, tuple):  # a module-level tuple of constants
             k = self.value(node.slice)
             if not V.is_literal(k) or not isinstance(k.attr, int) or not -len(base.obj) <= k.attr < len(base.obj):
-                raise self.error(node.slice, f"a tuple constant can only be indexed with a literal in 0..{len(base.obj) - 1} "
+                raise self.error(node.slice, "a tuple constant can only be indexed with a literal in "
+                                             f"0..{len(base.obj) - 1} "
                                              "(write a buffer to index it with a computed value)")
             return self.from_python(base.obj[k.attr], node)
         hint = ""

@@ -26,5 +26,5 @@ def require_float32(instruction, t):
         name = PYTHON_NAMES.get(instruction, instruction.lower())
         raise TypeRuleError(
             f"{name} of an f64 value: GPUs have no f64 {name} (GLSL.std.450 {instruction} takes 16- and "
-            f"32-bit floats); compute it in f32 by converting its operands with f32(...). Under numpy's rules an int times a "
-            f"float literal (i * 0.1) and an int divided by an int are f64: write f32(i) * 0.1 there")
+            f"32-bit floats); compute it in f32 by converting its operands with f32(...). Under numpy's rules "
+            "an int times a float literal (i * 0.1) and an int divided by an int are f64: write f32(i) * 0.1 there")

@@ -89,3 +89,13 @@ def test_cell_variables_and_nested_functions_are_rewritten_too():
     copy = type(outer)(typed_literal_code(outer.__code__), {})
     with np.errstate(over="ignore"):
         assert copy() == (-2**31, -2**31)
+
+
+def test_constant_tuples_unpacked_into_locals_are_typed_too():
+    def unpack():
+        k, n, x, flag = 2147483647, 0, 0.1, True
+        return k + 1, n, x, flag
+    copy = type(unpack)(typed_literal_code(unpack.__code__), {})
+    with np.errstate(over="ignore"):
+        k, n, x, flag = copy()
+    assert (type(k), k, type(n), type(x), flag) == (np.int32, -2**31, np.int32, np.float32, True)

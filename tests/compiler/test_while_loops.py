@@ -337,7 +337,7 @@ def limits(out: Buffer[i32, 2]):
         k -= 1
         n += 1
     out[0, 0], out[0, 1] = n, k
-    k, n = i32(2147483645), 0  # i32: kernel.emulate types literals stored by `name = literal`, not in tuples
+    k, n = 2147483645, 0
     while k != -2147483648:  # up through INT_MAX, wrapping to INT_MIN
         k += 1
         n += 1
