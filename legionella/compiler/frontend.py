@@ -746,7 +746,15 @@ class FunctionCompiler:
         cond = self.condition(node.test)
         a, b = self.value(node.body), self.value(node.orelse)
         if V.is_literal(a) and V.is_literal(b):
-            a, b = V.default_typed(a), V.default_typed(b)
+            # Typed as the literals would be alone; they stay literals, so a store of the result converts
+            # each with the usual range check (u32_buf[0] = 5 if c else -1 is refused, as numpy would).
+            typed_a, typed_b = (self.checked(x, V.default_typed, v) for x, v in ((node.body, a), (node.orelse, b)))
+            if typed_a.type != typed_b.type:
+                raise self.error(node, f"both sides of a conditional expression must have one type; got "
+                                       f"{typed_a.type.name} and {typed_b.type.name}: cast one of them")
+            if not V.is_literal(cond):
+                return Expr("ifexp", typed_a.type, (cond, a, b), attr="literals", loc=self.loc(node))
+            a, b = typed_a, typed_b
         t = a.type if not V.is_literal(a) else b.type
         if V.is_literal(a) or V.is_literal(b):
             a, b = (self.checked(node, V.coerce, x, t) for x in (a, b))

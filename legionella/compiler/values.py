@@ -42,6 +42,8 @@ def _component_value(value, scalar):
 
 def coerce(e, t):
     """``e`` converted to type ``t`` (numpy's unsafe cast; literals become constants of ``t``)."""
+    if e.op == "ifexp" and e.attr == "literals":  # c ? 5 : -1 (frontend.expr_ifexp): convert each literal
+        return Expr("ifexp", t, (e.args[0], coerce(e.args[1], t), coerce(e.args[2], t)), loc=e.loc)
     if e.type == t and e.op != "literal":
         return e
     if is_literal(e):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.lang import Buffer, global_id, i32, i64, u32, uvec2
+from legionella.lang import Buffer, f32, global_id, i32, i64, u32, uvec2
 import snippets
 from differential import run_both
 
@@ -39,6 +39,10 @@ REFUSED = [
         def k(a: Buffer[u32]):
             a[0] += -1
         """, "the literal -1 does not fit in u32", 2, 5),
+    ("from-a-conditional-expression", """
+        def k(a: Buffer[u32]):
+            a[0] = 5 if a[1] > 0 else -1
+        """, "the literal -1 does not fit in u32", 2, 12),
 ]
 
 
@@ -70,3 +74,20 @@ def test_literals_at_the_limits_are_stored_exactly_on_the_device_and_in_the_emul
     assert b.tolist() == [-2147483648, 2147483647]
     assert c.tolist() == [-9223372036854775808, 3000000000]
     assert v.tolist() == [[4294967295, 4294967295], [7, 7]]
+
+
+@lg.kernel
+def conditional_literals(o: Buffer[u32], f: Buffer[f32], a: Buffer[i32]):
+    i = global_id().x
+    if i < len(o):
+        o[i] = 5 if i > 1 else 7  # each literal converts to u32 (and is range-checked), as numpy stores it
+        f[i] = 1.5 if i > 1 else 2.0
+        x = 3 if i > 2 else -1  # a local: i32, as the literals alone
+        a[i] = x + (10 if i > 0 else 20)
+
+
+def test_conditional_expressions_of_literals_convert_each_literal_where_stored():
+    o, f, a = run_both(conditional_literals, 4, np.zeros(4, np.uint32), np.zeros(4, np.float32),
+                       np.zeros(4, np.int32))
+    assert o.tolist() == [7, 7, 5, 5] and f.tolist() == [2.0, 2.0, 1.5, 1.5]
+    assert a.tolist() == [19, 9, 9, 13]
