@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.lang import Buffer, f32, global_id, i32, i64, u32, uvec2
+from legionella.lang import Buffer, atomic_add, f32, global_id, i32, i64, u32, uvec2, vec2
 import snippets
 from differential import run_both
 
@@ -91,3 +91,35 @@ def test_conditional_expressions_of_literals_convert_each_literal_where_stored()
                        np.zeros(4, np.int32))
     assert o.tolist() == [7, 7, 5, 5] and f.tolist() == [2.0, 2.0, 1.5, 1.5]
     assert a.tolist() == [19, 9, 9, 13]
+
+
+def twice(x):
+    return x * 2
+
+
+def pick(c):
+    return 3 if c else 4
+
+
+@lg.kernel(workgroup=(4,))
+def conditional_literals_in_context(o: Buffer[i32], f: Buffer[f32], v: Buffer[f32, 2], count: Buffer[i32]):
+    i = global_id().x
+    if i < len(o):
+        o[i] = twice(1 if i > 1 else 2) + pick(i > 2)  # a helper's argument, a helper's return value
+        f[i] = f32(1 if i > 0 else 0) + f32(2.5 if i > 2 else 0.5)  # casts
+        w = vec2(1.0 if i > 1 else 0.0, 3.0)  # a vector component
+        v[i, 0] = w.x
+        v[i, 1] = w.y
+        atomic_add(count, 0, 1 if i > 0 else 2)
+        if (1 if i > 1 else 0):  # a condition
+            o[i] += 100
+        k = 0
+        k += 5 if i > 0 else 6  # an augmented store
+        o[i] += k
+
+
+def test_conditional_expressions_of_literals_work_in_every_context():
+    o, f, v, count = run_both(conditional_literals_in_context, 4, np.zeros(4, np.int32), np.zeros(4, np.float32),
+                              np.zeros((4, 2), np.float32), np.zeros(1, np.int32))
+    assert o.tolist() == [14, 13, 111, 110] and f.tolist() == [0.5, 1.5, 1.5, 3.5]
+    assert v[:, 0].tolist() == [0, 0, 1, 1] and count.tolist() == [5]
