@@ -546,13 +546,15 @@ class FunctionLowering:
         return self.f.op(Op.CompositeInsert, self.ml.type(e.type), value, composite, e.attr)
 
 
-_GUARDED_OPS = frozenset({"load", "and", "or", "ifexp"})
+_GUARDED_OPS = frozenset({"load", "and", "or", "ifexp", "subgroup"})
 
 
 def is_cheap(e):
     """Whether evaluating ``e`` unconditionally is harmless, so a short circuit can become a plain
     ``OpLogicalAnd``/``OpSelect``: no buffer access (``i < n and a[i] > 0`` must still guard the load),
-    no call, no nested branching. Arithmetic cannot trap on a GPU, so it may run unconditionally."""
+    no call, no nested branching, no subgroup operation (its result depends on which invocations run
+    it: ``subgroup_add(1) if lane >= 4 else -1`` counts 4 lanes, not 8). Arithmetic cannot trap on a
+    GPU, so it may run unconditionally."""
     return e.op not in _GUARDED_OPS and not has_effect(e) and all(is_cheap(a) for a in e.args)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import legionella as lg
 from legionella.compiler import Target
-from legionella.lang import Buffer, global_id, i64, subgroup_add, subgroup_max
+from legionella.lang import Buffer, global_id, i32, i64, local_id, subgroup_add, subgroup_ballot, subgroup_max
 
 from differential import run_both
 from snippets import compile_snippet
@@ -37,3 +37,22 @@ def test_without_extended_types_a_64_bit_subgroup_operation_is_a_compile_error(t
     assert "subgroup_add() of a i64 value needs subgroup operations on 64-bit types" in info.value.message
     assert "shaderSubgroupExtendedTypes" in info.value.message
     assert (info.value.lineno, info.value.col) == (4, 25)
+
+
+@lg.kernel(workgroup=(8,))
+def subgroup_in_expressions(o: Buffer[i32, 2]):
+    lane = local_id().x
+    o[lane, 0] = subgroup_add(1) if lane >= 4 else -1
+    o[lane, 1] = i32(lane >= 4 and subgroup_add(1) == 4)
+    o[lane, 2] = i32(subgroup_ballot(True).x) if lane >= 4 else 0
+
+
+def test_subgroup_operations_in_conditional_expressions_run_only_where_taken():
+    """A subgroup operation's result depends on which invocations run it, so a conditional expression or
+    an and/or around one must branch, not evaluate both sides in every lane and select."""
+    target = lg.device().target
+    if not {"arithmetic", "ballot"} <= target.subgroup_operations or target.subgroup_size < 8:
+        pytest.skip("the device lacks subgroup arithmetic and ballot on 8 lanes")
+    out, = run_both(subgroup_in_expressions, 8, np.zeros((8, 3), np.int32))
+    assert out[:, 0].tolist() == [-1] * 4 + [4] * 4 and out[:, 1].tolist() == [0] * 4 + [1] * 4
+    assert out[:, 2].tolist() == [0] * 4 + [0xF0] * 4
