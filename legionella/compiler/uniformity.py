@@ -3,7 +3,8 @@
 Every invocation must reach the same barrier: one reached only by some hangs the device or corrupts
 shared memory. A barrier is *divergent* when it stands under an ``if``/``while``/``for`` whose condition
 (or range) depends on the invocation id, in a loop that some invocations leave early (a ``break``,
-``continue`` or ``return`` under such a condition), or after a ``return`` under such a condition.
+``continue`` or ``return`` under such a condition), after a ``return`` under such a condition, or in a
+branch of a conditional expression or a later operand of ``and``/``or`` decided by such a condition.
 
 "Depends on the invocation id" is a taint analysis over one function's AST, run to a fixed point:
 ``global_id()`` and ``local_id()`` are tainted, and so is every name assigned from a tainted
@@ -110,11 +111,36 @@ class Uniformity:
 
 
 def _statement_of(tree, node):
-    """The innermost simple statement containing AST node ``node``."""
+    """The statement whose own expressions contain AST node ``node``: a simple statement, or the test of
+    an ``if``/``while`` or the iterable of a ``for``."""
     for stmt in ast.walk(tree):
-        if isinstance(stmt, ast.stmt) and not isinstance(stmt, (ast.If, *_LOOPS, ast.FunctionDef)):
-            if any(n is node for n in ast.walk(stmt)):
-                return stmt
+        if isinstance(stmt, ast.FunctionDef) or not isinstance(stmt, ast.stmt):
+            continue
+        own = [getattr(stmt, "test", None) or getattr(stmt, "iter", None)] if isinstance(
+            stmt, (ast.If, *_LOOPS)) else [stmt]
+        if any(n is node for part in own if part is not None for n in ast.walk(part)):
+            return stmt
+    return None
+
+
+def _contains(tree, node):
+    return any(n is node for n in ast.walk(tree))
+
+
+def _conditional_cause(analysis, stmt, call):
+    """The id-dependent test inside ``stmt`` that decides whether ``call`` runs at all: the condition of a
+    conditional expression with the call in a branch, or an operand of ``and``/``or`` before the one with
+    the call (``x if l < 4 else f(t)``, ``l < 4 and f(t) > 0``); None when there is none."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.IfExp) and (_contains(node.body, call) or _contains(node.orelse, call)):
+            if analysis.depends_on_id(node.test):
+                return node.test
+        elif isinstance(node, ast.BoolOp):
+            for k, value in enumerate(node.values):
+                if _contains(value, call):
+                    earlier = [v for v in node.values[:k] if analysis.depends_on_id(v)]
+                    if earlier:
+                        return earlier[0]
     return None
 
 
@@ -138,7 +164,8 @@ def check_barrier(fc, call, what="barrier()"):
     if key not in analyses:
         analyses[key] = Uniformity(fc)
     stmt = _statement_of(fc.src.tree, call)
-    cause = analyses[key].cause(stmt) if stmt is not None else None
+    analysis = analyses[key]
+    cause = (analysis.cause(stmt) or _conditional_cause(analysis, stmt, call)) if stmt is not None else None
     if cause is not None:
         raise fc.error(call, f"{what} is reached by only some invocations of the workgroup, because of "
                              f"{_describe(fc, cause)}. Every invocation must reach the same barrier() (otherwise "

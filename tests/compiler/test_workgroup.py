@@ -491,6 +491,31 @@ BAD = [
             if local_id().x == 0:
                 a[0] = sync(a[0])
         """, FULL, ["helper 'sync', which calls barrier(), is reached by only some invocations"], 6, 16),
+    ("helper-with-barrier-in-a-conditional-expression", """
+        def sync(x):
+            barrier()
+            return x
+        def k(a: Buffer[f32]):
+            a[0] = sync(a[0]) if local_id().x < 4 else 0.0
+        """, FULL, ["helper 'sync', which calls barrier(), is reached by only some invocations",
+                    "local_id().x < 4"], 5, 12),
+    ("helper-with-barrier-after-and", """
+        def sync(x):
+            barrier()
+            return x
+        def k(a: Buffer[f32]):
+            if local_id().x < 4 and sync(a[0]) > 0.0:
+                a[0] = 1.0
+        """, FULL, ["helper 'sync', which calls barrier(), is reached by only some invocations"], 5, 29),
+    ("helper-with-barrier-in-an-id-dependent-condition-region", """
+        def sync(x):
+            barrier()
+            return x
+        def k(a: Buffer[f32]):
+            if local_id().x < 4:
+                while sync(a[0]) > 0.0:
+                    a[0] = 0.0
+        """, FULL, ["helper 'sync', which calls barrier(), is reached by only some invocations"], 6, 15),
     ("float-atomic-add-unsupported", """
         def k(a: Buffer[f32]):
             atomic_add(a, 0, 1.0)
