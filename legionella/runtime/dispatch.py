@@ -21,6 +21,7 @@ def dispatch_spirv(spirv_bytes, buffers, push_constants=b"", groups=(1, 1, 1), e
         raise ValueError(f"groups {groups} exceed this device's maxComputeWorkGroupCount {limits}")
     push = bytes(push_constants) + b"\0" * (-len(push_constants) % 4)
     arrays = [array(np.ascontiguousarray(b)) for b in buffers]
+    device.refuse_reentry()
     with device.lock:
         pipeline, layout = device.pipeline(spirv_bytes, entry_point, len(arrays), len(push))
         bindings = tuple(a.binding for a in arrays)

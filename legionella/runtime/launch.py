@@ -204,6 +204,8 @@ class Launcher:
         device = self.device
         if device.lost is not None:
             device.check_alive()
+        if device.lock._is_owned():  # device.refuse_reentry(), inlined: this is the launch hot path
+            device.refuse_reentry()
         with device.lock:
             p_set = self.layout.descriptor_set(bindings)
             serial = device.stream.dispatch(self.pipeline, self.layout.handle, p_set, chunks, bindings, writes)

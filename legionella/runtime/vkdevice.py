@@ -125,9 +125,19 @@ class Device:
         self.lost = (f"{self.name} was lost ({cause}); its arrays and pending work are gone, and launches on it "
                      "raise this error; restart the process (or choose another device with lg.set_device)")
 
+    def refuse_reentry(self):
+        """Raise when this thread already holds the device's lock: a garbage-collector finalizer or a signal
+        handler called into the runtime in the middle of one of its operations, which would corrupt the
+        command stream. (``_is_owned`` is the RLock's own check, the one ``threading.Condition`` uses.)"""
+        if self.lock._is_owned():
+            raise RuntimeError(f"{self.name}: Legionella was called while this thread was inside one of its own "
+                               "operations (from a __del__ finalizer run by the garbage collector, or a signal "
+                               "handler); launch, synchronize and use arrays from ordinary code instead")
+
     def synchronize(self):
         """Submit the recorded work and wait until the device has finished it."""
         self.check_alive()
+        self.refuse_reentry()
         with self.lock:
             self.stream.synchronize()
             self.collect()
@@ -167,6 +177,7 @@ class Device:
         """Device memory for an array of ``nbytes``."""
         self.open()
         self.check_alive()
+        self.refuse_reentry()
         with self.lock:
             self.collect()
             return self.array_memory.allocate(nbytes)
@@ -189,6 +200,7 @@ class Device:
     def memory_info(self):
         """``{"allocated": bytes held from the driver, "used": bytes in live arrays}`` for array memory."""
         self.open()
+        self.refuse_reentry()
         with self.lock:
             self.collect()
             return {"allocated": self.array_memory.allocated, "used": self.array_memory.used}
@@ -196,6 +208,7 @@ class Device:
     def write(self, array, data):
         """Copy the C-contiguous ndarray ``data`` (same byte size) into ``array``, in stream order."""
         raw = data.reshape(-1).view(np.uint8)
+        self.refuse_reentry()
         with self.lock:
             if self.host_visible:
                 self.stream.wait(array.serial)  # pending launches may still read the old contents
@@ -214,6 +227,7 @@ class Device:
         at most FILL_CHUNK bytes of host memory."""
         if array.nbytes == 0:
             return
+        self.refuse_reentry()
         with self.lock:
             if self.host_visible:
                 self.stream.wait(array.serial)
@@ -233,6 +247,7 @@ class Device:
         """A new ndarray with ``array``'s contents, once the work that writes it has finished."""
         self.check_alive()
         out = np.empty(array.shape, array.dtype)
+        self.refuse_reentry()
         with self.lock:
             if self.host_visible:
                 self.stream.wait(array.serial)
