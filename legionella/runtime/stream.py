@@ -35,6 +35,7 @@ REPLAY_COMMANDS = 4  # commands of a batch kept as data, for replay (see the mod
 MAX_RECORDINGS = 16  # short batches' command buffers kept for replay
 MAX_IN_FLIGHT = 4  # submitted command buffers before recording waits for the oldest
 DEFAULT_TIMEOUT_S = 60.0
+BLOCK_SLICE_S = 0.1  # a blocking wait returns this often, so Ctrl-C during a long kernel gets through
 MAX_TIMEOUT_S = 2**63 / 1e9  # about 292 years: the wait takes nanoseconds as a uint64
 # How long a wait polls for completion before blocking, by VkPhysicalDeviceType. A CPU device (lavapipe)
 # runs the work on the same cores, so polling there would only slow it down.
@@ -303,7 +304,12 @@ class Stream:
         result = self._spin(slot)
         if result != 0:
             timeout = timeout_seconds()
-            result = self.completion.block(slot, int(timeout * 1e9))
+            deadline = time.monotonic() + timeout
+            while True:  # in slices: Python handles signals (Ctrl-C) only between the slices' C calls
+                left = deadline - time.monotonic()
+                result = self.completion.block(slot, int(max(0.0, min(left, BLOCK_SLICE_S)) * 1e9))
+                if result != 2 or left <= BLOCK_SLICE_S:
+                    break
             if result == 2:  # VK_TIMEOUT: the work stays in flight; a later wait may still see it finish
                 raise TimeoutError(f"{self.device.name} did not finish its work within {timeout:g} s "
                                    "(LEGIONELLA_TIMEOUT); a kernel may loop forever, or raise LEGIONELLA_TIMEOUT")

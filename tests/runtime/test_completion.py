@@ -47,3 +47,41 @@ def test_a_wait_longer_than_the_timeout_raises_and_a_later_wait_succeeds(device,
         monkeypatch.setenv("LEGIONELLA_TIMEOUT", "120")
         lg.synchronize()
         assert (out.numpy() == lcg(65535)).all()
+
+
+CTRL_C_DURING_A_WAIT = """
+import os, signal, threading, time
+import numpy as np
+import legionella as lg
+import kernels as K
+out = lg.zeros(1 << 18, dtype=np.uint32)
+K.spin[out.size](out, 10); lg.synchronize()
+K.spin[out.size](out, 65535)  # seconds on lavapipe
+started = time.monotonic()
+threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    lg.synchronize()
+    print("not interrupted")
+except KeyboardInterrupt:
+    print(f"interrupted after {time.monotonic() - started:.2f} s")
+lg.synchronize()  # the work was not lost
+print("then finished", (out.numpy() == out.numpy()[0]).all())
+"""
+
+
+def test_ctrl_c_interrupts_a_long_wait_at_once():
+    """The blocking wait runs in 0.1 s slices, so a KeyboardInterrupt gets through during a long kernel
+    (it used to wait for the kernel to finish)."""
+    if lg.device().info.device_type != 4:
+        pytest.skip("a kernel that runs for seconds is a lavapipe one")
+    import os
+    import subprocess
+    import sys
+
+    from subprocess_env import child_env
+    run = subprocess.run([sys.executable, "-c", CTRL_C_DURING_A_WAIT], capture_output=True, text=True,
+                         env=child_env(os.path.dirname(__file__), LEGIONELLA_VALIDATION="0"), timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("interrupted after") and float(lines[0].split()[2]) < 1.0, run.stdout
+    assert lines[1] == "then finished True"
