@@ -11,6 +11,7 @@ with the device's semantics (``i32(-2.7) == -2``, integers wrap), ``vec3(1, 2, 3
 (1, dtype(('<f4', (4,))))
 """
 import dataclasses
+import math
 import numbers
 import typing
 
@@ -56,6 +57,9 @@ class ScalarType:
                 raise ValueError(f"{where}: {value} does not fit in {self.name}")
         elif self.kind == "f" and not isinstance(value, (numbers.Real, np.number)):
             raise TypeError(f"{where}: got {value!r} ({type(value).__name__}); pass a number")
+        elif self.kind == "f" and float(np.finfo(self.dtype).max) < abs(float(value)) < math.inf:
+            raise ValueError(f"{where}: {value} is beyond {self.name}'s range (largest "
+                             f"{float(np.finfo(self.dtype).max):.4g}); pass math.inf, or declare the parameter f64")
         return float(value) if self.kind == "f" else int(value)
 
     def __call__(self, value):

@@ -39,9 +39,12 @@ def scalar_binder(kernel_name, param):
 
     def bind(arg, push):
         if type(arg) is fast_type and (fast_type is float or scalar.fits(arg)):
-            packer.pack_into(push, offset, arg)
-        else:
-            packer.pack_into(push, offset, scalar.launch_value(arg, where))
+            try:
+                packer.pack_into(push, offset, arg)
+                return None
+            except OverflowError:  # a float beyond f32's range: launch_value says so
+                pass
+        packer.pack_into(push, offset, scalar.launch_value(arg, where))
         return None
 
     return bind

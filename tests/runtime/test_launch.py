@@ -131,6 +131,13 @@ def test_scalar_arguments_are_checked():
         k[8](y, x)
     k[8](y, x, np.float32(1.0))  # numpy scalars and ints are fine for f32
     k[8](y, x, 3)
+    for too_big in (1e40, -1e300, np.float64(1e39)):  # struct.pack raised a bare OverflowError
+        with pytest.raises(ValueError, match=r"parameter 'a' \(f32\): .* is beyond f32's range"):
+            k[8](y, x, too_big)
+        with pytest.raises(ValueError, match=r"parameter 'a' \(f32\): .* is beyond f32's range"):
+            k.emulate[8](np.zeros(8, np.float32), np.zeros(8, np.float32), too_big)
+    k[8](y, x, math.inf)
+    assert np.isnan(y.numpy()).all()  # inf * 0 + ..., as numpy gives
 
 
 def test_integer_scalar_out_of_range_is_refused():
