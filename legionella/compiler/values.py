@@ -101,15 +101,26 @@ INT_ONLY = frozenset({"lshift", "rshift", "bitand", "bitor", "bitxor"})
 BOOL_OK = frozenset({"bitand", "bitor", "bitxor"})
 
 
+FOLD_BITS = 128  # a folded integer wider than this fits no type: refuse it before Python computes it
+
+
 def fold_literals(op, a, b, loc):
     """Two literals combine in Python, as the emulator does."""
     table = _PY_CMPS if op in _PY_CMPS else _PY_BINOPS
+    x, y = a.attr, b.attr
+    if isinstance(x, int) and isinstance(y, int) and (
+            op == "pow" and abs(x) > 1 and y * (abs(x).bit_length() - 1) > FOLD_BITS  # |x| ** y >= 2 ** that
+            or op == "lshift" and x and y > FOLD_BITS):
+        raise TypeRuleError(f"the constant expression {x} {OP_SYMBOLS[op]} {y} is far beyond any integer type")
     try:
-        value = table[op](a.attr, b.attr)
+        value = table[op](x, y)
     except ZeroDivisionError:
         raise TypeRuleError("division by zero in a constant expression") from None
     except (TypeError, ValueError, OverflowError) as e:
         raise TypeRuleError(f"cannot compute this constant expression: {e}") from None
+    if type(value) not in (bool, int, float):  # (-8.0) ** (1 / 3) is complex in Python
+        raise TypeRuleError(f"the constant expression gives a {type(value).__name__} ({value}), which kernels "
+                            "do not have")
     return literal(value, loc)
 
 
