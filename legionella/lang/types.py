@@ -175,6 +175,7 @@ for _name, _fn in {"add": np.add, "sub": np.subtract, "mul": np.multiply, "trued
 Vector.__neg__ = lambda self: Vector(self.type, -self.data)
 Vector.__pos__ = lambda self: self
 Vector.__abs__ = lambda self: Vector(self.type, np.abs(self.data))
+Vector.__invert__ = lambda self: Vector(self.type, ~self.data)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,7 +228,7 @@ class VectorType:
             flat = flat * self.n
         if len(flat) != self.n:
             raise TypeError(f"{self.name}() takes {self.n} components, got {len(flat)}")
-        return Vector(self, flat)
+        return Vector(self, [self.scalar(c) for c in flat])  # each converted as the device does (ints wrap)
 
     def __repr__(self):
         return self.name

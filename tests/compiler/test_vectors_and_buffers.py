@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.lang import (Buffer, cross, dot, f32, global_id, i32, ivec2, length, mix, normalize, u32,
-                             vec2, vec3, vec4, clamp, select, fma)
+from legionella.lang import (Buffer, cross, dot, f32, global_id, i32, i64, ivec2, ivec4, length, mix, normalize,
+                             u32, uvec4, vec2, vec3, vec4, clamp, select, fma)
 from differential import run_both
 
 N = 24
@@ -166,3 +166,20 @@ def test_f16_buffers_where_the_device_has_them():
     if not lg.device().target.float16:
         pytest.skip("the device has no f16")
     run_both(half_precision, 8, np.arange(8, dtype=np.float16), np.zeros(8, np.float32))
+
+
+@lg.kernel(workgroup=(1,))
+def integer_vector_conversions(a: Buffer[ivec4], u: Buffer[uvec4], w: Buffer[i64], o: Buffer[ivec2]):
+    u[0] = uvec4(a[0])  # negative components wrap, as the device converts them
+    a[1] = ivec4(u[1])
+    o[0] = ivec2(w[0], w[1])  # i64 components wrap into i32
+    a[2] = ~a[0]
+    u[2] = ~u[1]
+
+
+def test_integer_vector_constructors_wrap_and_invert_like_the_device():
+    a = np.array([[-1, -2, 3, -4], [0] * 4, [0] * 4], np.int32)
+    u = np.array([[0] * 4, [2**32 - 1, 5, 2**31, 7], [0] * 4], np.uint32)
+    _, u_out, _, o = run_both(integer_vector_conversions, 1, a, u, np.array([2**40 + 5, -3], np.int64),
+                              np.zeros((1, 2), np.int32))
+    assert u_out[0].tolist() == [2**32 - 1, 2**32 - 2, 3, 2**32 - 4] and o.tolist() == [[5, -3]]
