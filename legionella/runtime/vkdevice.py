@@ -297,6 +297,8 @@ def find_device(spec, where="set_device"):
         raise DeviceError(f"no Vulkan device found; {_vk.INSTALL_HINT}")
     if isinstance(spec, Device):
         return spec
+    if isinstance(spec, bool) or not isinstance(spec, (int, str, np.integer)):
+        raise TypeError(f"{where}: pass a Device, a device index or a name substring, got {spec!r}")
     text = str(spec).strip()
     if text.lstrip("-").isdigit():
         index = int(text)

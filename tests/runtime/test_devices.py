@@ -57,6 +57,10 @@ def test_set_device_and_use_device():
     with pytest.raises(lg.DeviceError, match="index 99 is out of range"):
         with lg.use_device(99):
             pass
+    for wrong in (None, True, 0.0):  # None read as the name "None", True as "True"
+        with pytest.raises(TypeError, match="use_device: pass a Device, a device index or a name substring"):
+            with lg.use_device(wrong):
+                pass
     assert lg.device() is first
 
 
