@@ -10,7 +10,8 @@ literal stored straight into such a local is a numpy constant of the local's typ
 
 Only ``LOAD_CONST literal; STORE_FAST/STORE_DEREF local`` pairs change, one instruction each (same size),
 so no jump moves; a constant tuple unpacked into locals (``k, n = 0, 0``) becomes a tuple of such
-constants. A store reached by a jump (``x = 0 if c else 1``) and a literal outside the local's type are
+constants, and a module constant stored into a local (``x = BIG``: the device folds it in as a literal)
+a constant load, its ``LOAD_GLOBAL``'s inline cache entries made NOPs. A store reached by a jump (``x = 0 if c else 1``) and a literal outside the local's type are
 left as they were: write ``i32(0)`` there when the local must wrap.
 
 >>> def f():
@@ -24,6 +25,7 @@ import ast
 import builtins
 import dis
 import inspect
+import sys
 import textwrap
 import types
 
@@ -32,6 +34,8 @@ import numpy as np
 from ..lang.types import ScalarType, as_lang_type
 
 _LOAD_CONST = dis.opmap["LOAD_CONST"]
+_NOP = dis.opmap["NOP"]
+_GLOBAL_FLAG = sys.version_info >= (3, 11)  # LOAD_GLOBAL's oparg carries a push-NULL bit from 3.11 on
 _LITERAL_LOADS = {dis.opmap[name] for name in ("LOAD_CONST", "LOAD_SMALL_INT") if name in dis.opmap}
 _LOCAL_STORES = {dis.opmap[name] for name in ("STORE_FAST", "STORE_DEREF")}
 _DEVICE_TYPES = {int: np.int32, float: np.float32}  # a bare literal's type on the device
@@ -40,8 +44,21 @@ _MAX_ARG = 255  # one byte: a larger constant index would need an EXTENDED_ARG, 
 
 def emulated_code(fn):
     """The code object the emulator runs for function ``fn``: :func:`typed_literal_code` with the types of
-    ``fn``'s annotated locals."""
-    return typed_literal_code(fn.__code__, annotated_locals(fn))
+    ``fn``'s annotated locals and the values of the module's number constants it reads."""
+    return typed_literal_code(fn.__code__, annotated_locals(fn), module_constants(fn))
+
+
+def module_constants(fn):
+    """``{name: value}`` of the module-level ints and floats ``fn``'s code reads (``x = BIG``), which the
+    device folds in as literals: a local first assigned one is i32 or f32 there too."""
+    names = set()
+    pending = [fn.__code__]
+    while pending:
+        code = pending.pop()
+        names.update(code.co_names)
+        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return {name: fn.__globals__[name] for name in names
+            if type(fn.__globals__.get(name)) in _DEVICE_TYPES}
 
 
 def annotated_locals(fn):
@@ -82,39 +99,52 @@ def _annotation_value(node, namespace):
     return None
 
 
-def typed_literal_code(code, annotated=None):
+def typed_literal_code(code, annotated=None, constants=None):
     """``code`` (and the code objects nested in it) with the literals stored into literal-typed locals, and
-    into the locals ``annotated`` maps to numpy scalar types, made numpy scalars of the local's type.
+    into the locals ``annotated`` maps to numpy scalar types, made numpy scalars of the local's type;
+    ``constants`` maps module globals the code loads to their values, which count as literals there.
 
     Not cached: it costs far less than emulating one workgroup, and code objects that compare equal may
     come from different files."""
     annotated = annotated or {}
-    consts = [typed_literal_code(c) if isinstance(c, types.CodeType) else c for c in code.co_consts]
     instructions = list(dis.get_instructions(code))
+    rebound = {i.argval for i in instructions if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
+    constants = {name: value for name, value in (constants or {}).items() if name not in rebound}
+    consts = [typed_literal_code(c, None, constants) if isinstance(c, types.CodeType) else c
+              for c in code.co_consts]
     parameters = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])  # typed by their caller
     first_stores = {}
     for instruction in instructions:
         if instruction.opcode in _LOCAL_STORES:
             first_stores.setdefault(instruction.argval, instruction)
-    stores = _literal_stores(instructions)
+    stores = _literal_stores(instructions, constants)
     typed = {store.argval: _DEVICE_TYPES[type(value)] for load, position, value, store in stores
              if first_stores[store.argval] is store and store.argval not in parameters}
     typed.update(annotated)
     co_code = bytearray(code.co_code)
+    ends = {i.offset: after.offset for i, after in zip(instructions, instructions[1:])}
     for load, targets in _targets_by_load(stores).items():
-        value = _typed_constant(load.argval, targets, typed)
+        loaded = constants[load.argval] if load.opname == "LOAD_GLOBAL" else load.argval
+        value = _typed_constant(loaded, targets, typed)
         if value is not None and len(consts) <= _MAX_ARG and load.arg <= _MAX_ARG:
-            co_code[load.offset:load.offset + 2] = bytes((_LOAD_CONST, len(consts)))
+            # LOAD_GLOBAL is followed by inline cache entries: they become NOPs, so nothing moves
+            nops = (ends[load.offset] - load.offset - 2) // 2
+            co_code[load.offset:ends[load.offset]] = bytes((_LOAD_CONST, len(consts))) + bytes((_NOP, 0)) * nops
             consts.append(value)
     return code.replace(co_code=bytes(co_code), co_consts=tuple(consts))
 
 
-def _literal_stores(instructions):
+def _literal_stores(instructions, constants):
     """``(load, position, literal, store)`` for each bare literal stored straight into a local: ``x = 3``
     (position None: one load, one store), and each number of a constant tuple unpacked into locals,
     ``k, n = 0, 0`` (its position in the tuple: one load, UNPACK_SEQUENCE, a store per item)."""
     found = []
     for i, load in enumerate(instructions):
+        if load.opname == "LOAD_GLOBAL" and _GLOBAL_FLAG and not load.arg & 1 and load.argval in constants:
+            following = instructions[i + 1:]
+            if following and _plain_store(following[0]):  # x = BIG, BIG a module constant
+                found.append((load, None, constants[load.argval], following[0]))
+            continue
         if load.opcode not in _LITERAL_LOADS:
             continue
         value, following = load.argval, instructions[i + 1:]

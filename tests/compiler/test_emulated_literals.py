@@ -99,3 +99,27 @@ def test_constant_tuples_unpacked_into_locals_are_typed_too():
     with np.errstate(over="ignore"):
         k, n, x, flag = copy()
     assert (type(k), k, type(n), type(x), flag) == (np.int32, -2**31, np.int32, np.float32, True)
+
+
+BIG = 2147483647
+STEP = 0.1
+
+
+@lg.kernel(workgroup=(1,))
+def module_constants_in_locals(out: Buffer[i32], f: Buffer[f32]):
+    x = BIG  # a module constant is a literal on the device: x is i32
+    x += 1
+    out[0] = x
+    y = STEP  # f32
+    for _ in range(10):
+        y += STEP
+    f[0] = y
+
+
+def test_a_local_first_assigned_a_module_constant_is_typed_as_on_the_device():
+    out, _ = run_both(module_constants_in_locals, 1, np.zeros(1, np.int32), np.zeros(1, np.float32))
+    assert out.tolist() == [-2**31]  # the emulator raised OverflowError storing a Python int 2**31
+    f = np.zeros(1, np.float32)
+    module_constants_in_locals.emulate[1](np.zeros(1, np.int32), f)
+    assert f[0] == sum([np.float32(0.1)] * 11, np.float32(0))  # f32 adds, not f64 ones rounded once
+    # (lavapipe may reassociate the adds: the device agrees to a few ulp, as documented)
