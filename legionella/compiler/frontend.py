@@ -745,25 +745,22 @@ class FunctionCompiler:
     def expr_ifexp(self, node):
         cond = self.condition(node.test)
         a, b = self.value(node.body), self.value(node.orelse)
-        if V.is_literal(a) and V.is_literal(b):
-            # Typed as the literals would be alone; they stay literals, so a store of the result converts
-            # each with the usual range check (u32_buf[0] = 5 if c else -1 is refused, as numpy would).
-            typed_a, typed_b = (self.checked(x, V.default_typed, v) for x, v in ((node.body, a), (node.orelse, b)))
-            if typed_a.type != typed_b.type:
-                raise self.error(node, f"both sides of a conditional expression must have one type; got "
-                                       f"{typed_a.type.name} and {typed_b.type.name}: cast one of them")
-            if not V.is_literal(cond):
-                return Expr("ifexp", typed_a.type, (cond, a, b), attr="literals", loc=self.loc(node))
-            a, b = typed_a, typed_b
-        t = a.type if not V.is_literal(a) else b.type
-        if V.is_literal(a) or V.is_literal(b):
-            a, b = (self.checked(node, V.coerce, x, t) for x in (a, b))
-        if a.type != b.type:
+        literals = V.is_literal(a) and V.is_literal(b)
+        if literals:  # typed as the literals would be alone
+            typed = [self.checked(n, V.default_typed, v) for n, v in ((node.body, a), (node.orelse, b))]
+        elif V.is_literal(a) or V.is_literal(b):
+            t = a.type if not V.is_literal(a) else b.type
+            typed = [self.checked(node, V.coerce, x, t) for x in (a, b)]
+        else:
+            typed = [a, b]
+        if typed[0].type != typed[1].type:
             raise self.error(node, f"both sides of a conditional expression must have one type; got "
-                                   f"{a.type.name} and {b.type.name}: cast one of them")
+                                   f"{typed[0].type.name} and {typed[1].type.name}: cast one of them")
         if V.is_literal(cond):
-            return a if cond.attr else b
-        return Expr("ifexp", t, (cond, a, b), loc=self.loc(node))
+            return typed[0] if cond.attr else typed[1]
+        if literals:  # they stay literals: a store converts each, range-checked (u32_buf[0] = 5 if c else -1)
+            return Expr("ifexp", typed[0].type, (cond, a, b), attr="literals", loc=self.loc(node))
+        return Expr("ifexp", typed[0].type, (cond, *typed), loc=self.loc(node))
 
     def expr_tuple(self, node):
         raise self.error(node, "tuples can only be returned from helpers or unpacked in an assignment")
