@@ -47,16 +47,16 @@ import numpy as np
 
 from ..errors import CompileError
 from ..kernel import normalize_grid
-from . import emulated_bindings, matrices
+from . import emulated_bindings
 from .emulated_elements import ElementVector, StructElement
-from .entry import _param_error
+from .entry import element_problem, param_error
 from .resolve import kernel_source
 from .emulated_math import EMULATED_MATH, IEEE_MATH
 from .emulated_literals import emulated_code
 from ..lang.binding import BindingDecl
 from ..lang.invocation import Invocation, current
 from ..lang.types import (BufferType, Matrix, MatrixType, ScalarType, StructType, Vector, VectorType,
-                          as_lang_type, padded_vector_problem)
+                          as_lang_type)
 
 MAX_GRID_RANK = 3
 
@@ -427,10 +427,10 @@ def _bind_arguments(kernel, args, kwargs):
 def _refuse_padded_elements(kernel, name, element):
     """Raise the compiler's CompileError (same message, same place) for buffer parameter ``name`` when no
     host array can hold its elements (vec3, mat3: std430 pads them)."""
-    problem = matrices.buffer_element_problem(element) or padded_vector_problem(element)
+    problem = element_problem(element)
     if problem is not None:
         src = kernel_source(kernel)
-        raise _param_error(src, next(a for a in src.tree.args.args if a.arg == name), problem)
+        raise param_error(src, next(a for a in src.tree.args.args if a.arg == name), problem)
 
 
 def _scalar_argument(name, where, scalar, value, bound):

@@ -27,10 +27,16 @@ def _annotations(kernel, src):
                            text=src.line_text(src.loc(src.tree).line)) from None
 
 
-def _param_error(src, arg, message):
+def param_error(src, arg, message):
+    """The located CompileError for kernel parameter ``arg`` (an ``ast.arg``) of the kernel ``src``."""
     loc = src.loc(arg)
     return CompileError(message, filename=loc.filename, lineno=loc.line, col=loc.col, text=src.line_text(loc.line),
                         chain=[f"kernel '{src.name}'"])
+
+
+def element_problem(element):
+    """Why no host array can hold a buffer of ``element`` s (mat3, vec3: std430 pads them), or None."""
+    return matrices.buffer_element_problem(element) or padded_vector_problem(element)
 
 
 def interface(kernel, src, target):
@@ -38,26 +44,25 @@ def interface(kernel, src, target):
     annotations = _annotations(kernel, src)
     args = src.tree.args
     if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-        raise _param_error(src, src.tree, "kernel parameters must be plain positional parameters")
+        raise param_error(src, src.tree, "kernel parameters must be plain positional parameters")
     scope, params, buffers, members, entry = {}, [], [], [], []
     offset = CompiledKernel.HEADER_SIZE
     for arg in args.args:
         name = arg.arg
         if name not in annotations:
-            raise _param_error(src, arg, f"kernel parameter '{name}' needs a type annotation, like "
+            raise param_error(src, arg, f"kernel parameter '{name}' needs a type annotation, like "
                                          f"'{name}: f32' or '{name}: Buffer[f32]'")
         try:
             t = as_lang_type(annotations[name])
         except TypeError as e:
-            raise _param_error(src, arg, str(e)) from None
+            raise param_error(src, arg, str(e)) from None
         if isinstance(t, BufferType):
             if t.uniform or not numeric_element(t.element):
-                raise _param_error(src, arg, f"{t.name} cannot be a kernel parameter; buffer elements must be "
+                raise param_error(src, arg, f"{t.name} cannot be a kernel parameter; buffer elements must be "
                                              "numeric scalars, vectors or structs (use Buffer[u32] for flags)")
-            if matrices.buffer_element_problem(t.element):
-                raise _param_error(src, arg, matrices.buffer_element_problem(t.element))
-            if padded_vector_problem(t.element):
-                raise _param_error(src, arg, padded_vector_problem(t.element))
+            problem = element_problem(t.element)
+            if problem is not None:
+                raise param_error(src, arg, problem)
             offset = -(-offset // 4) * 4
             ref = BufferRef(name, t, len(buffers), len(members) + 2)
             for k in range(t.ndim):
@@ -70,7 +75,7 @@ def interface(kernel, src, target):
             try:
                 require_target(t, target)
             except TypeRuleError as e:
-                raise _param_error(src, arg, f"parameter '{name}': {e}") from None
+                raise param_error(src, arg, f"parameter '{name}': {e}") from None
             size = 4 if t == boolean else t.size
             align = 4 if t == boolean else t.align
             offset = -(-offset // align) * align
@@ -82,7 +87,7 @@ def interface(kernel, src, target):
             offset += size
             scope[name] = var
         else:
-            raise _param_error(src, arg, f"kernel parameter '{name}' has annotation {annotations[name]!r}; use "
+            raise param_error(src, arg, f"kernel parameter '{name}' has annotation {annotations[name]!r}; use "
                                          "a scalar (f32, i32, ...), a vector (vec4, ...) or Buffer[T]")
     return scope, params, buffers, members, entry, offset
 
@@ -91,7 +96,7 @@ def check_push_size(src, offset, target):
     """The push-constant size (a multiple of 4); more than the device allows is a CompileError."""
     size = -(-offset // 4) * 4
     if size > target.max_push_constants:
-        raise _param_error(src, src.tree, f"the kernel's scalar parameters and buffer shapes need {size} bytes of "
+        raise param_error(src, src.tree, f"the kernel's scalar parameters and buffer shapes need {size} bytes of "
                                           f"push constants, but the device allows {target.max_push_constants}; "
                                           "pass fewer scalars (pack them into a Buffer)")
     return size
