@@ -1,13 +1,18 @@
 """Fixtures for the runtime tests: a private cache directory per test, devices with features turned
-off, and the test kernels' imports."""
+off, marked modules imported with the hook, and the test kernels' imports."""
 import dataclasses
+import importlib
+import itertools
 import os
 import sys
+import textwrap
 
 import pytest
 
 import legionella as lg
 import legionella.runtime as rt
+from legionella.importer import install
+from legionella.lang import binding
 
 sys.path.insert(0, os.path.dirname(__file__))  # spirv_kernels, the hand-assembled test kernels
 
@@ -19,6 +24,26 @@ def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LEGIONELLA_CACHE_DIR", str(path))
     return path
 
+
+
+_marked_modules = itertools.count()
+
+
+@pytest.fixture
+def load_marked(tmp_path, monkeypatch):
+    """``load_marked(source)``: write a marked module under ``tmp_path`` and import it with the hook, under a
+    new name each time (dropped from sys.modules after the test). ``# legionella: binding`` declarations
+    start from an empty registry, so modules of different tests never clash."""
+    monkeypatch.setattr(binding, "_declarations", {})
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def load(source):
+        name = f"marked_mod_{next(_marked_modules)}"
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        monkeypatch.delitem(sys.modules, name, raising=False)  # so that it is removed after the test
+        with install():
+            return importlib.import_module(name)
+    return load
 
 
 @pytest.fixture

@@ -1,21 +1,13 @@
 """``# legionella: binding`` globals end to end: marked modules imported with the hook, kernels launched
 with the globals bound through ``NAME.bind(array)`` or a launch keyword, the same results in
 ``kernel.emulate``, and the errors for what is missing or does not fit."""
-import importlib
-import itertools
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 
 import legionella as lg
 from legionella.compiler import Target, compile_kernel
-from legionella.importer import install
 from legionella.lang import binding
 from legionella.spirv import disassemble
-
-_names = itertools.count()
 
 HEADER = """
 import dataclasses
@@ -69,23 +61,9 @@ def affine(out: Buffer[vec4], x: Buffer[f32]):
 
 
 @pytest.fixture(autouse=True)
-def isolated_registry(monkeypatch):
-    monkeypatch.setattr(binding, "_declarations", {})
-
-
-@pytest.fixture
-def load(tmp_path, monkeypatch):
-    """Write a marked module under ``tmp_path`` and import it with the hook (a new name each time)."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    def load(source):
-        name = f"bindings_mod_{next(_names)}"
-        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-        monkeypatch.delitem(sys.modules, name, raising=False)  # so that it is removed after the test
-        with install():
-            return importlib.import_module(name)
-
-    return load
+def load(load_marked):
+    """conftest's load_marked, for every test here: each starts from an empty binding registry."""
+    return load_marked
 
 
 def test_buffer_binding_bound_with_bind(load):

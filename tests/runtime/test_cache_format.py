@@ -2,8 +2,6 @@
 a truncated, damaged, crafted or other-version entry is a miss (None), never an exception."""
 import dataclasses
 import hashlib
-import importlib
-import itertools
 import json
 import os
 import pickle
@@ -19,8 +17,6 @@ import legionella as lg
 from legionella import compiler
 from legionella.compiler import compile_kernel
 from legionella.compiler.artifact import CompiledKernel
-from legionella.importer import install
-from legionella.lang import binding
 from legionella.lang.types import BufferType, MatrixType, StructType, VectorType
 from legionella.runtime import cache
 
@@ -28,7 +24,6 @@ import kernels as K
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEY = "0" * 64
-_names = itertools.count()
 
 # Kernels covering what a CompiledKernel can hold: struct elements (nested, module level), a matrix and a
 # 2-D buffer, vector and bool scalars, workgroup memory, and `# legionella: binding` globals of both kinds.
@@ -104,19 +99,15 @@ def lookup(out: Buffer[f32], idx: Buffer[i32]):
 
 
 @pytest.fixture(autouse=True)
-def isolated_registry(monkeypatch):
-    monkeypatch.setattr(binding, "_declarations", {})
+def load(load_marked):
+    """conftest's load_marked, for every test here: each starts from an empty binding registry."""
+    return load_marked
 
 
 @pytest.fixture
-def mod(tmp_path, monkeypatch):
+def mod(load):
     """MODULE imported with the hook under a new name (removed from sys.modules after the test)."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    name = f"cache_format_mod_{next(_names)}"
-    (tmp_path / f"{name}.py").write_text(MODULE)
-    monkeypatch.delitem(sys.modules, name, raising=False)
-    with install():
-        return importlib.import_module(name)
+    return load(MODULE)
 
 
 def variants(kernel, target):

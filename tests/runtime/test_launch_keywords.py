@@ -1,15 +1,9 @@
 """Kernel parameters passed by keyword on the device, as in a Python call and in ``kernel.emulate``; the
 other launch keywords bind ``# legionella: binding`` globals, and a keyword that names neither is refused."""
-import importlib
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 
 import legionella as lg
-from legionella.importer import install
-from legionella.lang import binding
 
 import kernels as K
 
@@ -29,14 +23,9 @@ def lookup(out: Buffer[f32], scale: f32):
 
 
 @pytest.fixture
-def with_binding(tmp_path, monkeypatch):
+def with_binding(load_marked):
     """A module whose kernel ``lookup(out, scale)`` reads the binding global TABLE, imported with the hook."""
-    monkeypatch.setattr(binding, "_declarations", {})
-    monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "keywords_mod.py").write_text(textwrap.dedent(MODULE))
-    monkeypatch.delitem(sys.modules, "keywords_mod", raising=False)
-    with install():
-        return importlib.import_module("keywords_mod")
+    return load_marked(MODULE)
 
 
 @pytest.mark.parametrize("call", [
